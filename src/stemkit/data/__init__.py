@@ -1,0 +1,1 @@
+"""Training data: MIDI rendering into stems, song generation, singing synthesis, mixing realism."""
