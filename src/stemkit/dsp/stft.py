@@ -1,0 +1,115 @@
+"""STFT / iSTFT on waveforms with any leading dimensions, built on ``torch.stft``.
+
+Waveforms are ``(..., T)`` (typically ``(B, C, T)`` or ``(B, S, C, T)``); spectrograms are
+``(..., F, N)`` with ``F = n_fft // 2 + 1`` bins and ``N = T // hop + 1`` frames (centred frames).
+Every spectrogram model, the classical separators, the oracles and the Wiener filter use these,
+so a model never reshapes for ``torch.stft`` itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+_WINDOWS = {
+    "hann": torch.hann_window,
+    "hamming": torch.hamming_window,
+    "blackman": torch.blackman_window,
+}
+
+
+def make_window(
+    window: str | torch.Tensor, n_fft: int, *, dtype=torch.float32, device=None
+) -> torch.Tensor:
+    """A periodic analysis window of length ``n_fft`` (``"hann"``, ``"hamming"``, ``"blackman"``)."""
+    if isinstance(window, torch.Tensor):
+        if window.shape != (n_fft,):
+            raise ValueError(f"window must have shape ({n_fft},), got {tuple(window.shape)}")
+        return window.to(dtype=dtype, device=device)
+    if window not in _WINDOWS:
+        raise ValueError(f"unknown window {window!r}; known: {', '.join(_WINDOWS)}")
+    return _WINDOWS[window](n_fft, periodic=True, dtype=dtype, device=device)
+
+
+def num_frames(length: int, hop: int) -> int:
+    """Frames ``N`` of a centred STFT of ``length`` samples."""
+    return length // hop + 1
+
+
+def stft(
+    x: torch.Tensor,
+    n_fft: int = 4096,
+    hop: int = 1024,
+    window: str | torch.Tensor = "hann",
+) -> torch.Tensor:
+    """Complex STFT of ``x (..., T)`` -> ``(..., F, N)``, centred frames.
+
+    The signal is zero-padded by ``n_fft // 2`` at both ends (not reflected), so any length works,
+    even one shorter than a frame, and :func:`istft` inverts it exactly.
+    """
+    if x.is_complex():
+        raise TypeError("stft expects a real waveform")
+    lead, length = x.shape[:-1], x.shape[-1]
+    flat = x.reshape(-1, length)
+    win = make_window(window, n_fft, dtype=flat.dtype, device=flat.device)
+    spec = torch.stft(
+        flat,
+        n_fft=n_fft,
+        hop_length=hop,
+        window=win,
+        center=True,
+        pad_mode="constant",
+        return_complex=True,
+    )
+    return spec.reshape(*lead, spec.shape[-2], spec.shape[-1])
+
+
+def istft(
+    spec: torch.Tensor,
+    length: int,
+    n_fft: int = 4096,
+    hop: int = 1024,
+    window: str | torch.Tensor = "hann",
+) -> torch.Tensor:
+    """Inverse of :func:`stft`: ``(..., F, N)`` complex -> ``(..., length)`` real."""
+    if not spec.is_complex():
+        raise TypeError("istft expects a complex spectrogram")
+    lead, (bins, frames) = spec.shape[:-2], spec.shape[-2:]
+    if bins != n_fft // 2 + 1:
+        raise ValueError(f"spectrogram has {bins} bins, n_fft={n_fft} needs {n_fft // 2 + 1}")
+    flat = spec.reshape(-1, bins, frames)
+    win = make_window(window, n_fft, dtype=flat.real.dtype, device=flat.device)
+    wave = torch.istft(
+        flat, n_fft=n_fft, hop_length=hop, window=win, center=True, length=length
+    )
+    return wave.reshape(*lead, length)
+
+
+@dataclass(frozen=True)
+class Stft:
+    """An STFT setting a model keeps as one attribute: ``spec = self.stft(x)``, ``self.stft.inverse``.
+
+    ``x (..., T) -> (..., F, N)`` and back; ``bins`` is ``F``.
+    """
+
+    n_fft: int = 4096
+    hop: int = 1024
+    window: str = "hann"
+
+    @property
+    def bins(self) -> int:
+        return self.n_fft // 2 + 1
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return stft(x, self.n_fft, self.hop, self.window)
+
+    def inverse(self, spec: torch.Tensor, length: int) -> torch.Tensor:
+        return istft(spec, length, self.n_fft, self.hop, self.window)
+
+    def frames(self, length: int) -> int:
+        return num_frames(length, self.hop)
+
+    def bin_frequencies(self, sample_rate: int) -> torch.Tensor:
+        """Centre frequency in Hz of each of the ``F`` bins."""
+        return torch.arange(self.bins, dtype=torch.float32) * (sample_rate / self.n_fft)
