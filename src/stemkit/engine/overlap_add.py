@@ -1,0 +1,198 @@
+"""Streaming chunked inference: overlapping segments, batched, blended back by overlap-add.
+
+``OverlapAdd`` consumes the mixture block by block at the model's rate and emits finished stems
+as soon as no later segment can touch them, so memory depends on the segment length and batch
+size, never on the song length. Time-shift augmentation (``shifts``, as in Demucs) runs extra
+segment grids offset by random amounts and averages them in the same accumulator.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from ..models.base import SeparationModel
+from .windows import blend_window
+
+MAX_SHIFT_SECONDS = 0.5
+
+
+class OverlapAdd:
+    """Feed ``(C, n)`` blocks with :meth:`push`, then :meth:`finish`; both yield ``(S, C, m)`` stems.
+
+    Args:
+        model: maps ``(B, C, L)`` to ``(B, S, C, L)``; ``C == model.channels``.
+        segment: samples per segment ``L``. overlap: fraction of ``L`` shared by neighbours.
+        window: blending window name. batch_size: segments per forward call.
+        shifts: 0 = one grid; N >= 1 = N grids at random offsets in [0, 0.5 s], averaged.
+        postprocess: optional ``f(mix (B, C, L), stems (B, S, C, L)) -> stems`` per batch.
+    """
+
+    def __init__(
+        self,
+        model: SeparationModel,
+        *,
+        segment: int,
+        overlap: float = 0.25,
+        window: str = "hann",
+        batch_size: int = 4,
+        shifts: int = 0,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+        postprocess: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    ):
+        if not 0.0 <= overlap < 1.0:
+            raise ValueError("overlap must be in [0, 1)")
+        self.model, self.device, self.postprocess = model, torch.device(device), postprocess
+        self.L = int(segment)
+        self.hop = max(1, int(round(self.L * (1.0 - overlap))))
+        self.window = blend_window(window, self.L)
+        self.batch_size = max(1, int(batch_size))
+        self.S, self.C = len(model.sources), model.channels
+        if shifts > 0:
+            rng = np.random.default_rng(seed)
+            max_shift = int(MAX_SHIFT_SECONDS * model.sample_rate)
+            offsets = [int(o) for o in rng.integers(0, max_shift + 1, size=shifts)]
+        else:
+            offsets = [0]
+        # Next segment start of each grid: grid k starts at -offset_k and steps by hop.
+        self._heap = [(-o, k) for k, o in enumerate(offsets)]
+        heapq.heapify(self._heap)
+        self._in = torch.zeros(self.C, 0)
+        self._in_base = 0  # absolute index of self._in[:, 0]
+        self._received = 0
+        self._acc = torch.zeros(self.S, self.C, 0)
+        self._wsum = torch.zeros(0)
+        self._out_base = 0  # absolute index of self._acc[..., 0]; everything before was emitted
+        self._finished = False
+
+    # -- input -------------------------------------------------------------------------------
+    def push(self, block: torch.Tensor) -> Iterator[torch.Tensor]:
+        """Add ``block (C, n)``; yield the stems that became final."""
+        if block.shape[0] != self.C:
+            raise ValueError(f"expected {self.C} channels, got {block.shape[0]}")
+        self._in = torch.cat([self._in, block.float().cpu()], dim=1)
+        self._received += block.shape[1]
+        yield from self._run(final=False)
+
+    def finish(self) -> Iterator[torch.Tensor]:
+        """No more input: process the remaining segments and yield the rest of the stems."""
+        self._finished = True
+        yield from self._run(final=True)
+
+    # -- processing ----------------------------------------------------------------------------
+    def _ready_starts(self, final: bool) -> list[tuple[int, int]]:
+        ready = []
+        while self._heap and len(ready) < self.batch_size:
+            start, k = self._heap[0]
+            if final:
+                if start >= self._received:
+                    break  # every later start of this grid is past the end too
+            elif start + self.L > self._received:
+                break
+            heapq.heappop(self._heap)
+            ready.append((start, k))
+            heapq.heappush(self._heap, (start + self.hop, k))
+        return ready
+
+    def _segment(self, start: int) -> torch.Tensor:
+        """Input ``[start, start + L)`` with zeros outside the signal, ``(C, L)``."""
+        seg = torch.zeros(self.C, self.L)
+        lo, hi = max(start, 0), min(start + self.L, self._received)
+        if hi > lo:
+            seg[:, lo - start : hi - start] = self._in[:, lo - self._in_base : hi - self._in_base]
+        return seg
+
+    @torch.inference_mode()
+    def _forward(self, batch: torch.Tensor) -> torch.Tensor:
+        x = batch.to(self.device)
+        y = self.model(x)
+        expected = (x.shape[0], self.S, self.C, self.L)
+        if tuple(y.shape) != expected:
+            raise RuntimeError(f"model returned shape {tuple(y.shape)}, expected {expected}")
+        if self.postprocess is not None:
+            y = self.postprocess(x, y)
+        return y.float().cpu()
+
+    def _run(self, final: bool) -> Iterator[torch.Tensor]:
+        while True:
+            ready = self._ready_starts(final)
+            if not ready:
+                break
+            stems = self._forward(torch.stack([self._segment(s) for s, _ in ready]))
+            for (start, _), est in zip(ready, stems):
+                self._accumulate(start, est)
+            out = self._emit(final)
+            if out is not None:
+                yield out
+            self._trim_input()
+        out = self._emit(final)
+        if out is not None:
+            yield out
+
+    def _accumulate(self, start: int, est: torch.Tensor) -> None:
+        lo, hi = max(start, 0), start + self.L
+        if self._finished:
+            hi = min(hi, self._received)
+        if hi <= lo:
+            return
+        need = hi - self._out_base
+        if need > self._wsum.shape[0]:
+            grow = need - self._wsum.shape[0]
+            self._acc = torch.cat([self._acc, torch.zeros(self.S, self.C, grow)], dim=2)
+            self._wsum = torch.cat([self._wsum, torch.zeros(grow)])
+        w = self.window[lo - start : hi - start]
+        a, b = lo - self._out_base, hi - self._out_base
+        self._acc[..., a:b] += est[..., lo - start : hi - start] * w
+        self._wsum[a:b] += w
+
+    def _emit(self, final: bool) -> torch.Tensor | None:
+        # Samples before the earliest pending segment start have received every contribution.
+        limit = self._received if (final and not self._heap_has_work()) else min(
+            self._heap[0][0] if self._heap else self._received, self._received
+        )
+        n = limit - self._out_base
+        if n <= 0:
+            return None
+        out = self._acc[..., :n] / self._wsum[:n]
+        self._acc, self._wsum = self._acc[..., n:], self._wsum[n:]
+        self._out_base = limit
+        return out
+
+    def _heap_has_work(self) -> bool:
+        return bool(self._heap) and self._heap[0][0] < self._received
+
+    def _trim_input(self) -> None:
+        keep_from = max(min(self._heap[0][0], self._received) if self._heap else self._received, 0)
+        drop = keep_from - self._in_base
+        if drop > 0:
+            self._in = self._in[:, drop:]
+            self._in_base = keep_from
+
+
+def separate_tensor(
+    model: SeparationModel,
+    mix: torch.Tensor,
+    *,
+    overlap: float | None = None,
+    segment: int | None = None,
+    window: str = "hann",
+    batch_size: int = 4,
+    shifts: int = 0,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    postprocess=None,
+) -> torch.Tensor:
+    """Separate a whole mixture ``(C, T)`` already at ``model.sample_rate`` -> ``(S, C, T)``."""
+    segment = segment or model.segment
+    if not model.fixed_segment:
+        segment = min(segment, mix.shape[-1])  # short inputs need no padding
+    if overlap is None:
+        overlap = model.default_overlap if model.default_overlap is not None else 0.25
+    ola = OverlapAdd(model, segment=segment, overlap=overlap, window=window, batch_size=batch_size,
+                     shifts=shifts, seed=seed, device=device, postprocess=postprocess)
+    parts = list(ola.push(mix)) + list(ola.finish())
+    return torch.cat(parts, dim=-1)
