@@ -1,0 +1,1 @@
+"""Singing-voice synthesis: glottal source, moving vowel formants, vibrato, breath, consonants."""
