@@ -43,6 +43,7 @@ def audio_info(path: str | os.PathLike, *, stream: int | None = None) -> AudioIn
     path = str(path)
     _check_file(path)
     use_ffmpeg = stream is not None or Path(path).suffix.lower() in FFMPEG_EXTENSIONS
+    streams = None
     if not use_ffmpeg:
         try:
             info = sf.info(path)
@@ -50,11 +51,16 @@ def audio_info(path: str | os.PathLike, *, stream: int | None = None) -> AudioIn
                                float(info.frames) / max(info.samplerate, 1), "soundfile")
         except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
             # libsndfile may not know the container; ffmpeg might (if installed).
+            not_audio = AudioReadError(f"not a readable audio file ({_short(exc)})", path=path)
             if ffmpeg.shutil.which("ffprobe") is None:
-                raise AudioReadError(f"not a readable audio file ({_short(exc)})", path=path) from None
+                raise not_audio from None
+            try:
+                streams = ffmpeg.probe(path)
+            except AudioReadError:
+                raise not_audio from None
             use_ffmpeg = True
     if use_ffmpeg:
-        streams = ffmpeg.probe(path)
+        streams = streams or ffmpeg.probe(path)
         k = stream or 0
         if not 0 <= k < len(streams):
             raise AudioReadError(f"has {len(streams)} audio stream(s), asked for stream {k}", path=path)
