@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install stemkit and everything it needs into the current Python environment.
+#   bash scripts/setup.sh          # runtime
+#   bash scripts/setup.sh --test   # runtime + test tools
+# System packages (Debian/Ubuntu): ffmpeg (m4a/.stem.mp4 decoding; museval imports it),
+# portaudio19-dev (headers that tinysoundfont's pyaudio dependency compiles against).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+APT_PACKAGES="ffmpeg portaudio19-dev"
+
+missing=""
+for pkg in $APT_PACKAGES; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing system packages:$missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+  else
+    echo "setup: please install with your package manager:$missing" >&2
+  fi
+fi
+
+# torch first, pinned to the CPU build where a local wheel provides it, so that resolving
+# stemkit's torch>=2.2,<=2.13.0 never pulls CUDA packages.
+"$PY" -m pip install -q "torch==2.13.0" || "$PY" -m pip install -q "torch>=2.2,<=2.13.0"
+if [ "${1:-}" = "--test" ]; then
+  "$PY" -m pip install -q -e ".[test]"
+else
+  "$PY" -m pip install -q -e .
+fi
+echo "setup: done ($("$PY" -m stemkit --version))"
