@@ -1,0 +1,55 @@
+"""Per-sample pitch of the sung line: portamento, vibrato, drift and cycle-to-cycle jitter."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import lfilter
+
+from .score import SungNote
+
+
+def _one_pole(x: np.ndarray, seconds: float, sample_rate: int) -> np.ndarray:
+    a = np.exp(-1.0 / max(1.0, seconds * sample_rate))
+    return lfilter([1 - a], [1, -a], x, zi=[x[0] * a])[0] if len(x) else x
+
+
+def pitch_contour(notes: list[SungNote], n_samples: int, sample_rate: int, rng: np.random.Generator,
+                  *, vibrato_rate: tuple[float, float] = (5.0, 6.0), vibrato_cents: float = 45.0,
+                  vibrato_delay: float = 0.18, glide_seconds: float = 0.025,
+                  drift_cents: float = 6.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(midi_pitch (T,), voiced (T,) bool)``.
+
+    The target pitch is held through rests so each note glides in from the previous one (one-pole
+    portamento of ``glide_seconds``); vibrato fades in after ``vibrato_delay`` seconds of a note,
+    at a per-note rate drawn from ``vibrato_rate`` Hz, with continuous phase.
+    """
+    target = np.full(n_samples, notes[0].pitch if notes else 60.0)
+    voiced = np.zeros(n_samples, bool)
+    depth = np.zeros(n_samples)
+    rate = np.full(n_samples, np.mean(vibrato_rate))
+    for n in notes:
+        a, b = int(n.start * sample_rate), min(n_samples, int(n.end * sample_rate))
+        if b <= a:
+            continue
+        target[a:] = n.pitch  # held until the next note overwrites it
+        voiced[a:b] = True
+        t = np.arange(b - a) / sample_rate
+        ramp = np.clip((t - vibrato_delay) / 0.25, 0.0, 1.0)
+        depth[a:b] = vibrato_cents * rng.uniform(0.8, 1.2) * ramp
+        rate[a:b] = rng.uniform(*vibrato_rate)
+    pitch = _one_pole(target, glide_seconds, sample_rate)
+    vib_phase = 2 * np.pi * np.cumsum(rate) / sample_rate
+    drift = _one_pole(rng.standard_normal(n_samples), 0.15, sample_rate)
+    drift *= drift_cents / (np.std(drift) + 1e-12)
+    pitch = pitch + (depth * np.sin(vib_phase) + drift) / 100.0
+    return pitch, voiced
+
+
+def glottal_phase(pitch: np.ndarray, sample_rate: int, rng: np.random.Generator,
+                  jitter: float = 0.006) -> np.ndarray:
+    """Running phase in periods (T,): integral of f0 with a random length change per period."""
+    f0 = 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+    phase = np.cumsum(f0) / sample_rate
+    periods = int(phase[-1]) + 2 if len(phase) else 1
+    factor = 1.0 + jitter * rng.standard_normal(periods)
+    return np.cumsum(f0 * factor[phase.astype(np.int64)]) / sample_rate

@@ -1,0 +1,39 @@
+"""Glottal excitation: Rosenberg pulses with shimmer, and aspiration noise gated by the glottis."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def rosenberg_flow(frac: np.ndarray, open_quotient: float, speed_quotient: float = 2.0) -> np.ndarray:
+    """Glottal flow (0..1) at period fraction ``frac`` (T,) (Rosenberg 1971, type C).
+
+    The glottis opens for ``open_quotient * sq/(1+sq)`` of the period and closes for the rest of the
+    open phase; it is shut for the remaining ``1 - open_quotient``.
+    """
+    t_open = open_quotient * speed_quotient / (1.0 + speed_quotient)
+    t_close = open_quotient - t_open
+    flow = np.zeros_like(frac)
+    rising = frac < t_open
+    falling = (frac >= t_open) & (frac < open_quotient)
+    flow[rising] = 0.5 * (1.0 - np.cos(np.pi * frac[rising] / t_open))
+    flow[falling] = np.cos(0.5 * np.pi * (frac[falling] - t_open) / t_close)
+    return flow
+
+
+def voiced_source(phase: np.ndarray, open_quotient: float, rng: np.random.Generator,
+                  shimmer_db: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """``(excitation (T,), flow (T,))``: flow derivative (lip radiation) with per-period shimmer."""
+    frac = phase - np.floor(phase)
+    flow = rosenberg_flow(frac, open_quotient)
+    periods = int(phase[-1]) + 2 if len(phase) else 1
+    gain = 10.0 ** (shimmer_db * rng.standard_normal(periods) / 20.0)
+    flow = flow * gain[phase.astype(np.int64)]
+    excitation = np.diff(flow, prepend=flow[:1])
+    return excitation / (np.std(excitation) + 1e-12), flow
+
+
+def aspiration(flow: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Turbulence noise, louder while the glottis is open (T,), unit-ish RMS."""
+    noise = rng.standard_normal(len(flow))
+    return noise * (0.35 + flow)
