@@ -74,18 +74,23 @@ class _RandomChunks(Dataset):
 
     def _augmented(self, mix: np.ndarray, stems: np.ndarray, rng: np.random.Generator,
                    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Augment the stems plus the residual ``mix - sum(stems)`` and re-sum the mixture.
-
-        The residual (sources not requested, codec error of ``.stem.mp4`` mixtures) is augmented
-        like a stem, so the new mixture still contains everything the original one did.
-        """
         mix_t, stems_t = torch.from_numpy(mix), torch.from_numpy(stems)
         if self.augment is None:
             return mix_t, stems_t
-        parts = torch.cat([stems_t, (mix_t - stems_t.sum(0))[None]])
-        with torch.no_grad():
-            parts = self.augment(parts[None], generator=_torch_generator(rng))[0]
-        return parts.sum(0), parts[:-1].contiguous()
+        return augment_chunk(self.augment, mix_t, stems_t, _torch_generator(rng))
+
+
+def augment_chunk(augment, mix: torch.Tensor, stems: torch.Tensor,
+                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Augment one chunk's stems ``(S, C, T)`` and return the re-summed ``(mix, stems)``.
+
+    The residual ``mix - sum(stems)`` (sources not requested, codec error of ``.stem.mp4``
+    mixtures) is augmented like a stem, so the new mixture still holds everything the old one did.
+    """
+    parts = torch.cat([stems, (mix - stems.sum(0))[None]])
+    with torch.no_grad():
+        parts = augment(parts[None], generator=generator)[0]
+    return parts.sum(0), parts[:-1].contiguous()
 
 
 class ChunkDataset(_RandomChunks):
