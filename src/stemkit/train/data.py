@@ -1,0 +1,142 @@
+"""Training and validation data from the config: dataset folders or seed 001's chunk pool.
+
+- Dataset folders (``musdb_hq``, ``musdb``, ``dsd100``, ``medleydb``, ``folder``, ``auto``) are found
+  with :func:`stemkit.data.tracks.find_tracks` and cut into random chunks by
+  :class:`stemkit.data.datasets.ChunkDataset` at the model's sample rate.
+- ``synth`` renders songs on the fly with :func:`stemkit.data.corpus.make_song` into a
+  :class:`stemkit.data.chunk_pool.ChunkPool` (its own worker processes; 44.1 kHz).
+- Validation uses whole tracks (:class:`stemkit.data.datasets.TrackDataset`), one per batch.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, IterableDataset
+
+from ..errors import ConfigError
+from .config import DataSourceConfig, TrainConfig
+
+SYNTH_RATE = 44100
+
+
+def select_tracks(src: DataSourceConfig, sources, where: str) -> list:
+    """Tracks of one dataset source, filtered by ``tracks`` names and ``max_tracks``."""
+    from ..data.tracks import find_tracks
+
+    tracks = find_tracks(src.root, layout=src.type, split=src.split, sources=tuple(sources), names=src.names)
+    if src.tracks is not None:
+        wanted = set(src.tracks)
+        missing = wanted - {t.name for t in tracks}
+        if missing:
+            raise ConfigError(f"{where}.tracks: not found in {src.root}: {', '.join(sorted(missing))}")
+        tracks = [t for t in tracks if t.name in wanted]
+    if src.max_tracks is not None:
+        tracks = tracks[: src.max_tracks]
+    return tracks
+
+
+class _Resampled(IterableDataset):
+    """Resample a 44.1 kHz ``(mix (C, T), stems (S, C, T))`` stream to the model's rate."""
+
+    def __init__(self, inner, sr_in: int, sr_out: int):
+        self.inner, self.sr_in, self.sr_out = inner, sr_in, sr_out
+
+    def __iter__(self):
+        from ..audio import resample
+
+        for mix, stems in self.inner:
+            S, C, T = stems.shape
+            both = np.concatenate([np.asarray(mix), np.asarray(stems).reshape(S * C, T)], axis=0)
+            out = torch.from_numpy(np.ascontiguousarray(resample(both, self.sr_in, self.sr_out), dtype=np.float32))
+            yield out[:C], out[C:].reshape(S, C, -1)
+
+
+class TrainData(pl.LightningDataModule):
+    """Data for one training stage; ``batch_size`` differs between the main and refine stages."""
+
+    def __init__(
+        self, cfg: TrainConfig, *, sample_rate: int, channels: int, segment: int, batch_size: int, seed: int
+    ):
+        super().__init__()
+        self.cfg, self.sample_rate, self.channels, self.segment = cfg, sample_rate, channels, segment
+        self.batch_size, self.seed = batch_size, seed
+        self._train = None
+        self._valid_tracks = None
+
+    # -- building -----------------------------------------------------------------------------
+    def train_dataset(self, rank: int = 0):
+        src, sources = self.cfg.data.train, tuple(self.cfg.sources)
+        if src.type == "synth":
+            return self._chunk_pool(src, sources, rank)
+        from ..data.datasets import ChunkDataset
+
+        tracks = select_tracks(src, sources, "data.train")
+        return ChunkDataset(
+            tracks,
+            sources,
+            self.segment,
+            samples_per_epoch=src.samples_per_epoch,
+            seed=self.seed,
+            sample_rate=self.sample_rate,
+            skip_silent=src.skip_silent,
+            channels=self.channels,
+        )
+
+    def _chunk_pool(self, src: DataSourceConfig, sources, rank: int):
+        from ..data.chunk_pool import ChunkPool
+        from ..data.corpus import make_song
+
+        # The pool cuts 44.1 kHz songs; ask for the chunk length that resamples to `segment`.
+        length = int(round(self.segment * SYNTH_RATE / self.sample_rate))
+        pool = ChunkPool(
+            functools.partial(make_song, config=src.corpus or None),
+            segment=length,
+            workers=src.workers,
+            pool_size=src.pool_size,
+            reuse_factor=src.reuse_factor,
+            max_chunks_per_song=src.max_chunks_per_song,
+            seed=self.seed + 1_000_003 * rank,  # each DDP rank renders different songs
+            sources=sources,
+        )
+        if self.sample_rate != SYNTH_RATE:
+            return _Resampled(pool, SYNTH_RATE, self.sample_rate)
+        return pool
+
+    def valid_tracks(self) -> list:
+        if self._valid_tracks is None:
+            src = self.cfg.data.valid
+            self._valid_tracks = [] if src is None else select_tracks(src, self.cfg.sources, "data.valid")
+        return self._valid_tracks
+
+    # -- Lightning hooks ----------------------------------------------------------------------
+    def setup(self, stage: str | None = None) -> None:
+        if self._train is None:
+            rank = self.trainer.global_rank if self.trainer is not None else 0
+            self._train = self.train_dataset(rank)
+
+    def train_dataloader(self) -> DataLoader:
+        iterable = isinstance(self._train, IterableDataset)
+        workers = 0 if iterable else self.cfg.num_workers  # the chunk pool has its own workers
+        return DataLoader(
+            self._train,
+            batch_size=self.batch_size,
+            shuffle=False,  # ChunkDataset draws random chunks itself, reproducibly per (seed, index)
+            num_workers=workers,
+            drop_last=True,
+            persistent_workers=False,  # fresh workers each epoch see the dataset's new epoch number
+            generator=torch.Generator().manual_seed(self.seed),
+        )
+
+    def val_dataloader(self):
+        tracks = self.valid_tracks()
+        if not tracks:
+            return []
+        from ..data.datasets import TrackDataset
+
+        # batch_size=None: one whole track per step, not collated.
+        dataset = TrackDataset(tracks, tuple(self.cfg.sources), sample_rate=self.sample_rate, channels=self.channels)
+        return DataLoader(dataset, batch_size=None, num_workers=0)

@@ -1,0 +1,144 @@
+"""The LightningModule: any :class:`SeparationModel`, one loss, weight penalties, whole-track validation.
+
+Training step: ``(mix (B, C, T), stems (B, S, C, T))`` -> optional augmentation on the stems (the
+mixture is re-summed so it stays consistent) -> the loss on the tensors it asks for (waveforms from
+``model(mix)``, or the model's native ``training_outputs``/``training_targets``) + L1/L2 penalties.
+
+Validation step: one whole held-out track, separated by :func:`stemkit.engine.separate_tensor`
+exactly as ``stemkit separate`` does, scored with the MDX SDR per source; logged as ``val/sdr`` (mean
+over sources, averaged over tracks) and ``val/sdr_<source>``.
+"""
+
+from __future__ import annotations
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+
+from ..errors import ConfigError
+from ..evaluate.metrics import mdx_sdr
+from ..losses import Loss
+from ..models.base import SeparationModel
+from .config import TrainConfig
+from .optim import build_optimizer, build_schedule
+
+
+def fit_channels(x: torch.Tensor, channels: int, dim: int) -> torch.Tensor:
+    """Average to mono or duplicate to stereo along ``dim`` so data matches the model."""
+    if x.shape[dim] == channels:
+        return x
+    if channels == 1:
+        return x.mean(dim=dim, keepdim=True)
+    return x.expand(*[channels if d == dim % x.dim() else -1 for d in range(x.dim())])
+
+
+class SeparationTask(pl.LightningModule):
+    def __init__(
+        self, model: SeparationModel, loss: Loss, cfg: TrainConfig, *, lr: float, max_steps: int, use_schedule: bool = True
+    ):
+        super().__init__()
+        self.model, self.loss, self.cfg = model, loss, cfg
+        self.lr, self.max_steps, self.use_schedule = lr, max_steps, use_schedule
+        self.inputs = cfg.loss.inputs or loss.inputs
+        from ..data.augment import build_augment
+
+        self.augment = build_augment(cfg.augment, seed=cfg.seed)
+        self._check_inputs()
+
+    def _check_inputs(self) -> None:
+        if self.inputs == "waveform":
+            return
+        for method in ("training_outputs", "training_targets"):
+            if not callable(getattr(self.model, method, None)):
+                arch = getattr(self.model, "architecture", type(self.model).__name__)
+                raise ConfigError(
+                    f"loss.inputs: loss {self.loss.name!r} needs the model's {self.inputs!r} outputs, "
+                    f"but model {arch!r} has no {method}()"
+                )
+
+    def forward(self, mix: torch.Tensor) -> torch.Tensor:
+        return self.model(mix)
+
+    # -- loss ---------------------------------------------------------------------------------
+    def compute_loss(self, mix: torch.Tensor, stems: torch.Tensor) -> torch.Tensor:
+        """``mix (B, C, T)``, ``stems (B, S, C, T)`` at the model's channels -> scalar loss."""
+        if self.inputs == "waveform":
+            return self.loss(self.model(mix), stems, mix)
+        outputs = self.model.training_outputs(mix)
+        targets = self.model.training_targets(stems)
+        if self.inputs not in outputs or self.inputs not in targets:
+            raise ConfigError(
+                f"loss.inputs: the model gives {sorted(outputs)} outputs and {sorted(targets)} targets, "
+                f"not {self.inputs!r}"
+            )
+        return self.loss(outputs[self.inputs], targets[self.inputs], outputs.get("mix_" + self.inputs, mix))
+
+    def penalty(self) -> torch.Tensor | None:
+        """Seed 000's L1/L2 weight regularisation (on weight tensors, not biases or norms)."""
+        l1, l2 = self.cfg.penalty.l1, self.cfg.penalty.l2
+        if not (l1 or l2):
+            return None
+        weights = [p for p in self.model.parameters() if p.requires_grad and p.dim() > 1]
+        total = torch.zeros((), device=self.device)
+        for w in weights:
+            if l1:
+                total = total + l1 * w.abs().sum()
+            if l2:
+                total = total + l2 * w.pow(2).sum()
+        return total
+
+    def _prepare(self, mix: torch.Tensor, stems: torch.Tensor):
+        stems = fit_channels(stems.float(), self.model.channels, dim=2)
+        if self.augment is not None:
+            stems = self.augment(stems)
+            mix = stems.sum(dim=1)
+        return fit_channels(mix.float(), self.model.channels, dim=1), stems
+
+    def on_train_epoch_start(self) -> None:
+        # ChunkDataset draws item i of epoch e from seed (seed, e, i): tell it the epoch.
+        loader = self.trainer.train_dataloader
+        dataset = getattr(loader, "dataset", None)
+        if dataset is not None and hasattr(dataset, "epoch"):
+            dataset.epoch = self.current_epoch
+
+    def training_step(self, batch, batch_idx):
+        mix, stems = self._prepare(*batch)
+        loss = self.compute_loss(mix, stems)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"non-finite training loss at step {self.global_step}")
+        self.log("train/loss", loss, prog_bar=True, batch_size=mix.shape[0])
+        penalty = self.penalty()
+        if penalty is not None:
+            self.log("train/penalty", penalty, batch_size=mix.shape[0])
+            loss = loss + penalty
+        return loss
+
+    # -- validation ---------------------------------------------------------------------------
+    def validation_step(self, batch, batch_idx):
+        from ..engine import separate_tensor
+
+        name, mix, stems = batch
+        mix = fit_channels(torch.as_tensor(np.asarray(mix), dtype=torch.float32), self.model.channels, dim=0)
+        stems = fit_channels(torch.as_tensor(np.asarray(stems), dtype=torch.float32), self.model.channels, dim=1)
+        estimate = separate_tensor(self.model, mix.to(self.device), device=self.device)
+        estimate = estimate[..., : stems.shape[-1]].cpu()
+        sdr = mdx_sdr(stems.numpy(), estimate.numpy())
+        self.log("val/sdr", float(sdr.mean()), batch_size=1, prog_bar=True, sync_dist=True)
+        for source, value in zip(self.model.sources, sdr):
+            self.log(f"val/sdr_{source}", float(value), batch_size=1, sync_dist=True)
+        if self.inputs == "waveform":
+            loss = self.loss(estimate.unsqueeze(0), stems.unsqueeze(0), mix.cpu().unsqueeze(0))
+            self.log("val/loss", loss, batch_size=1, sync_dist=True)
+
+    # -- optimisation -------------------------------------------------------------------------
+    def configure_optimizers(self):
+        optimizer = build_optimizer(self.model.parameters(), self.cfg.optimizer, lr=self.lr)
+        monitor = self.cfg.early_stopping.monitor if self.cfg.early_stopping else "val/sdr"
+        if not self.use_schedule:  # the refine stage keeps a constant, lower rate
+            return optimizer
+        schedule = build_schedule(
+            optimizer, self.cfg.schedule, max_steps=self.max_steps, val_every=self.cfg.val_every, monitor=monitor
+        )
+        if schedule is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": schedule}
