@@ -11,7 +11,7 @@ report argues this beats separating every stem at once with one model.
 - a dict ``{"model": NAME_OR_FOLDER, "args": {...}, "stems": [...]}``: with ``args`` the
   architecture ``model`` is built with those arguments; ``stems`` optionally keeps only some of
   the stage model's outputs (default: all of them);
-- a :class:`SeparationModel` instance (Python API).
+- a :class:`SeparationModel` instance (Python API; also accepted as the dict's ``model``).
 
 Any family works (neural, classical, oracle-free). Every stage sees the mixture minus all earlier
 stages' estimates; the ``residual`` stem (``"other"``) is the mixture minus every estimate, so the
@@ -62,7 +62,9 @@ def build_stage(spec: Any) -> tuple[SeparationModel, tuple[str, ...]]:
         unknown = set(spec) - STAGE_KEYS
         if unknown or "model" not in spec:
             raise ConfigError(f"cascade stage needs 'model' and only {sorted(STAGE_KEYS)}; got {sorted(spec)}")
-        if spec.get("args") is not None:
+        if isinstance(spec["model"], SeparationModel):
+            model = spec["model"]
+        elif spec.get("args") is not None:
             model = build_model(spec["model"], **spec["args"])
         else:
             model = load_model(spec["model"], allow_untrained=True)
