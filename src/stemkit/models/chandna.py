@@ -3,7 +3,7 @@
 STFT 1024 / hop 256 (Hann, 75 % overlap). The network sees blocks of ``T = 25`` frames of the
 mixture magnitude, laid out as images ``(time 25, frequency 513)``:
 
-- encoder: a *vertical* convolution ``(t1 x f1) = (1 x 513)`` with 50 filters (timbre, one frame
+- encoder: a *vertical* convolution ``(t1 x f1) = (1 x 513)`` (``f1=None``: all bins) with 50 filters (timbre, one frame
   at a time), a *horizontal* convolution ``(12 x 1)`` with 30 filters (temporal evolution), then
   a dense layer of 128 units with ReLU; the convolutions have no activation;
 - one decoder per source: dense (ReLU) back to ``14 x 30``, reshape, the two convolutions
@@ -93,7 +93,7 @@ class Chandna(SeparationModel):
         frames: int = 25,
         block_hop: int | None = None,
         t1: int = 1,
-        f1: int = 513,
+        f1: int | None = None,
         n1: int = 50,
         t2: int = 12,
         f2: int = 1,
@@ -110,6 +110,7 @@ class Chandna(SeparationModel):
         if not 1 <= self.block_hop <= self.frames:
             raise ValueError(f"block_hop must be in 1..{frames}, got {block_hop}")
         net_ch = 2 if stereo else 1
+        f1 = self.stft.bins if f1 is None else int(f1)  # the report's 513: every bin
         dims = (self.frames, self.stft.bins, t1, f1, n1, t2, f2, n2, bottleneck)
         self.encoder = ChandnaEncoder(net_ch, *dims)
         self.decoders = nn.ModuleList(ChandnaDecoder(net_ch, *dims) for _ in self.sources)
