@@ -1,0 +1,39 @@
+"""Colouring effects: saturation, chorus and echo delay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def saturate(x: np.ndarray, drive: float, mix: float = 1.0) -> np.ndarray:
+    """Soft clipping ``tanh(drive * x)`` at the input's peak scale, blended with the dry ``x``."""
+    peak = np.abs(x).max() + 1e-12
+    wet = np.tanh(drive * x / peak) / np.tanh(drive) * peak
+    return ((1 - mix) * x + mix * wet).astype(np.float32)
+
+
+def chorus(x: np.ndarray, sample_rate: int, rng: np.random.Generator, *, depth_ms: float = 2.5,
+           base_ms: float = 12.0, rate_hz: float = 0.8, mix: float = 0.4) -> np.ndarray:
+    """A slowly modulated delayed copy per channel (opposite LFO phases widen the image)."""
+    t = np.arange(x.shape[-1]) / sample_rate
+    out = np.empty_like(x)
+    phase0 = rng.uniform(0, 2 * np.pi)
+    for ch in range(x.shape[0]):
+        delay = (base_ms + depth_ms * np.sin(2 * np.pi * rate_hz * t + phase0 + np.pi * ch)) / 1000
+        pos = np.arange(x.shape[-1]) - delay * sample_rate
+        out[ch] = (1 - mix) * x[ch] + mix * np.interp(pos, np.arange(x.shape[-1]), x[ch], left=0.0)
+    return out.astype(np.float32)
+
+
+def echo(x: np.ndarray, sample_rate: int, *, delay_s: float, feedback: float, mix: float = 0.3,
+         taps: int = 6, ping_pong: bool = True) -> np.ndarray:
+    """Feedback delay unrolled to ``taps`` echoes (each ``feedback`` quieter), alternating sides."""
+    wet = np.zeros_like(x)
+    step = int(delay_s * sample_rate)
+    for k in range(1, taps + 1):
+        shift = k * step
+        if shift >= x.shape[-1]:
+            break
+        src = x[::-1] if (ping_pong and k % 2 == 1) else x  # swap channels on odd echoes
+        wet[:, shift:] += feedback ** (k - 1) * src[:, :-shift]
+    return (x + mix * wet).astype(np.float32)

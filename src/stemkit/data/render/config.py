@@ -1,0 +1,101 @@
+"""The renderer config: every knob of a rendered song, loadable from a dict or YAML file."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ...errors import ConfigError
+from ..mixing.config import MixConfig
+from ..songgen.generator import GeneratorConfig
+
+
+@dataclass
+class RenderConfig:
+    """How a song becomes stems.
+
+    - ``backend``: ``tinysoundfont`` (default, sample exact), ``fluidsynth``, or ``random`` (per
+      song, among those installed).
+    - ``soundfonts``: extra ``.sf2``/``.sf3`` files or folders; with ``discover_soundfonts`` they join
+      the ones found on the machine, else they replace them. One is drawn per song, or per stem
+      with ``soundfont_per_stem``.
+    - ``vocal_synth_probability``: chance that a song's vocal track is sung by the singing
+      synthesizer rather than played with the SoundFont's voice preset (choir/oohs/synth voice).
+    - ``duration``: seconds per song (None: the whole song); ``tail``: release time kept after the
+      last note when ``duration`` is None.
+    """
+
+    sample_rate: int = 44100
+    duration: float | None = 30.0
+    tail: float = 1.5
+    backend: str = "tinysoundfont"
+    soundfonts: list = field(default_factory=list)
+    discover_soundfonts: bool = True
+    soundfont_per_stem: bool = False
+    vocal_synth_probability: float = 0.7
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    mixing: MixConfig = field(default_factory=MixConfig)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "RenderConfig":
+        """Build from a (possibly partial, nested) dict; unknown keys raise :class:`ConfigError`."""
+        data = dict(data or {})
+        kwargs = _fields(cls, data, "")
+        if "generator" in data:
+            kwargs["generator"] = GeneratorConfig(**_fields(GeneratorConfig, data["generator"], "generator."))
+        if "mixing" in data:
+            kwargs["mixing"] = MixConfig(**_fields(MixConfig, data["mixing"], "mixing."))
+        cfg = cls(**kwargs)
+        cfg.validate()
+        return cfg
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "RenderConfig":
+        import yaml
+
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read renderer config: {exc}", path=str(path)) from exc
+        if not isinstance(data, dict):
+            raise ConfigError("renderer config must be a mapping", path=str(path))
+        return cls.from_dict(data)
+
+    def validate(self) -> None:
+        if self.backend not in ("tinysoundfont", "fluidsynth", "random"):
+            raise ConfigError(f"backend must be tinysoundfont, fluidsynth or random, not {self.backend!r}")
+        if not 0.0 <= self.vocal_synth_probability <= 1.0:
+            raise ConfigError("vocal_synth_probability must be within [0, 1]")
+        if self.duration is not None and self.duration <= 0:
+            raise ConfigError("duration must be positive")
+        if self.sample_rate < 8000:
+            raise ConfigError("sample_rate must be at least 8000")
+
+
+def _fields(cls, data, prefix: str) -> dict:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'} must be a mapping")
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"unknown renderer config key(s): {', '.join(prefix + k for k in unknown)}")
+    nested = {"generator", "mixing"} if cls is RenderConfig else set()
+    out = {}
+    for k, v in data.items():
+        if k in nested:
+            continue
+        out[k] = tuple(v) if isinstance(v, list) and k not in ("soundfonts",) else v
+    return out
+
+
+def preset(name: str) -> RenderConfig:
+    """``realism`` (default knobs) or ``dry`` (no effects, no vocal synth randomness)."""
+    if name == "realism":
+        return RenderConfig()
+    if name == "dry":
+        return RenderConfig(mixing=MixConfig(enabled=False))
+    raise ConfigError(f"unknown renderer preset {name!r} (realism, dry)")
