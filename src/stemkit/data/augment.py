@@ -34,8 +34,9 @@ class Augmentation(nn.Module):
         self.generator = torch.Generator()
         if seed is None:
             self.generator.seed()
-        else:
-            self.generator.manual_seed(int(seed))
+        else:  # hashed: torch's Mersenne Twister gives correlated first draws for seeds 0, 1, 2...
+            state = np.random.SeedSequence(int(seed)).generate_state(2)
+            self.generator.manual_seed(int(state[0]) << 32 | int(state[1]))
 
     def _gen(self, generator: torch.Generator | None) -> torch.Generator:
         return generator if generator is not None else self.generator
@@ -178,7 +179,7 @@ def _fit(x: np.ndarray, length: int) -> np.ndarray:
 
 class PitchShift(_PerItemLibrosa):
     """Shift the pitch of all stems of an item by ``n`` semitones, ``n`` uniform integer in
-    ``[-max_semitones, max_semitones]`` (librosa phase vocoder + resampling; slow)."""
+    ``[-max_semitones, max_semitones]`` (librosa phase vocoder + soxr resampling; slow)."""
 
     def __init__(self, max_semitones: int = 2, p: float = 0.5, sample_rate: int = 44100,
                  seed: int | None = None):
@@ -187,15 +188,21 @@ class PitchShift(_PerItemLibrosa):
         self.sample_rate = int(sample_rate)
 
     def _amount(self, gen: torch.Generator) -> float:
-        return float(torch.randint(-self.max_semitones, self.max_semitones + 1, (), generator=gen))
+        return float(torch.randint(-self.max_semitones, self.max_semitones + 1, (1,), generator=gen)[0])
 
     def _apply(self, audio: np.ndarray, amount: float, length: int) -> np.ndarray:
         import librosa
+        import soxr
 
         if amount == 0:
             return audio
-        shifted = librosa.effects.pitch_shift(audio, sr=self.sample_rate, n_steps=amount)
-        return _fit(shifted.astype(np.float32), length)
+        # librosa's recipe (stretch by the pitch ratio, then resample back), with soxr called
+        # directly: librosa.resample's first call costs seconds of lazy imports
+        ratio = 2.0 ** (-amount / 12.0)  # stretch to 1/ratio times longer, then resample
+        stretched = librosa.effects.time_stretch(audio, rate=ratio)
+        flat = stretched.reshape(-1, stretched.shape[-1]).T
+        shifted = soxr.resample(flat, self.sample_rate / ratio, self.sample_rate).T
+        return _fit(shifted.reshape(*audio.shape[:-1], -1).astype(np.float32), length)
 
 
 class TempoChange(_PerItemLibrosa):
