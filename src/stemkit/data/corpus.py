@@ -251,7 +251,10 @@ def write_corpus(out: str | Path, n_songs: int, *, seed: int = 0, split=(0.8, 0.
         else:
             import multiprocessing as mp
 
-            ctx = mp.get_context("spawn")  # no forked torch/BLAS state in the workers
+            # fork starts workers in milliseconds; rendering never runs torch ops in this parent,
+            # so no thread pool is forked mid-use. Elsewhere (macOS, Windows) spawn.
+            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+            ctx = mp.get_context(method)
             with ctx.Pool(jobs, initializer=_limit_threads) as pool:
                 for folder in pool.imap(_job, work):
                     done.append(folder)

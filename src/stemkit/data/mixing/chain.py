@@ -40,7 +40,7 @@ def draw_track_params(rng: np.random.Generator, cfg: MixConfig, stem: str) -> di
     mean, sd = cfg.level_db.get(stem, (0.0, 0.0))
     p: dict = {"level_db": float(rng.normal(mean, sd))}
     if not cfg.enabled:
-        return {"level_db": 0.0}
+        return {}
     if rng.random() < cfg.eq_probability:
         p["eq"] = random_eq(rng, cfg.eq_gain_db)
     if rng.random() < cfg.compression_probability:
@@ -96,7 +96,10 @@ def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sampl
         room_meta = {"t60": _u(rng, cfg.reverb_t60), "predelay": _u(rng, (0.0, 0.03))}
         room = Room(room_impulse_response(rng, sample_rate, **room_meta))
     params = [draw_track_params(rng, cfg, s) for s in stems]
-    out = [process_track(x, p, sample_rate, rng, room) for x, p in zip(tracks, params)]
+    if cfg.enabled:
+        out = [process_track(x, p, sample_rate, rng, room) for x, p in zip(tracks, params)]
+    else:  # dry: the synthesizer's own balance (MIDI velocities and volumes) is kept
+        out = [np.asarray(x, np.float32) for x in tracks]
     mix = np.sum(np.stack(out), axis=0, dtype=np.float32) if out else None
     bus: dict = {}
     if mix is not None and cfg.enabled:

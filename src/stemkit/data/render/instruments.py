@@ -1,8 +1,9 @@
 """General MIDI program -> fine instrument class -> stem group.
 
 Fine classes follow the sixteen GM families, with three refinements that matter for separation:
-``voice`` (choir aahs, voice oohs, synth voice: sung sounds, grouped into ``vocals``), ``ensemble``
-(string ensembles, orchestra hit) and ``drums`` (any drum-channel track). ``percussive`` (taiko,
+``voice`` (choir aahs, voice oohs, synth voice: sung sounds, grouped into ``vocals``), string
+ensembles and synth strings (48-51) joining ``strings`` (seed 001's "string ensemble" stem), so
+``ensemble`` keeps only the orchestra hit (55), and ``drums`` (any drum-channel track). ``percussive`` (taiko,
 woodblock, synth drum...) joins the ``drums`` stem, as percussion does in MUSDB18.
 """
 
@@ -35,6 +36,8 @@ def fine_class(program: int, is_drum: bool = False, name: str = "") -> str:
         raise ValueError(f"GM program out of range: {program}")
     if program in VOICE_PROGRAMS or (name and _VOCAL_NAME.search(name)):
         return "voice"
+    if 48 <= program <= 51:
+        return "strings"
     return _FAMILIES[int(program) // 8]
 
 

@@ -17,6 +17,7 @@ _FEMALE = {
     "u": (325, 700, 2700, 3800, 4950),
 }
 _BANDWIDTHS = (80, 90, 120, 130, 140)
+_WIDE_BANDWIDTHS = (130, 140, 170, 200, 220)  # high voices: fewer harmonics, broader resonances
 _AMPLITUDES_DB = (0, -6, -18, -22, -30)
 
 
@@ -42,7 +43,9 @@ class VoiceCharacter:
 CHARACTERS = {
     "bass": VoiceCharacter("bass", 40, 62, _MALE, 0.93, 0.55, 0.03, 40.0),
     "tenor": VoiceCharacter("tenor", 48, 69, _MALE, 1.0, 0.58, 0.04, 45.0),
-    "alto": VoiceCharacter("alto", 53, 74, _FEMALE, 0.95, 0.62, 0.06, 50.0),
-    "soprano": VoiceCharacter("soprano", 60, 81, _FEMALE, 1.05, 0.66, 0.07, 55.0),
+    "alto": VoiceCharacter("alto", 53, 74, _FEMALE, 0.95, 0.62, 0.06, 50.0,
+                           bandwidths=_WIDE_BANDWIDTHS),
+    "soprano": VoiceCharacter("soprano", 60, 81, _FEMALE, 1.05, 0.66, 0.07, 55.0,
+                              bandwidths=_WIDE_BANDWIDTHS),
 }
 VOWELS = tuple(_MALE)

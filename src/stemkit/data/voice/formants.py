@@ -26,8 +26,13 @@ CONSONANT_SECONDS = 0.05
 
 
 def formant_tracks(notes: list[SungNote], n_frames: int, sample_rate: int,
-                   voice: VoiceCharacter, smooth_seconds: float = 0.05) -> np.ndarray:
-    """Formant frequencies per frame, ``(n_frames, 5)`` Hz; the vowel is held through rests."""
+                   voice: VoiceCharacter, smooth_seconds: float = 0.05,
+                   f0: np.ndarray | None = None) -> np.ndarray:
+    """Formant frequencies per frame, ``(n_frames, 5)`` Hz; the vowel is held through rests.
+
+    With ``f0`` (Hz per frame) F1 is kept above the fundamental, as trained high voices do
+    ("formant tuning"): a first formant below f0 would leave the fundamental unsupported.
+    """
     times = np.arange(n_frames) * HOP / sample_rate
     first = voice.vowel_formants(notes[0].vowel if notes else "a")
     tracks = np.tile(np.array(first, float), (n_frames, 1))
@@ -40,7 +45,11 @@ def formant_tracks(notes: list[SungNote], n_frames: int, sample_rate: int,
             scale = voice.formant_scale * (1.15 if female else 1.0)
             tracks[a:b] = np.array(_CONSONANT_FORMANTS[n.consonant]) * scale
     width = max(1, int(round(smooth_seconds * sample_rate / HOP)))
-    return uniform_filter1d(tracks, width, axis=0, mode="nearest")
+    tracks = uniform_filter1d(tracks, width, axis=0, mode="nearest")
+    if f0 is not None:
+        tracks[:, 0] = np.maximum(tracks[:, 0], 1.15 * f0[:n_frames])
+        tracks[:, 1] = np.maximum(tracks[:, 1], tracks[:, 0] + 250.0)
+    return tracks
 
 
 def formant_response(tracks: np.ndarray, bandwidths, sample_rate: int) -> np.ndarray:

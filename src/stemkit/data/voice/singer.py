@@ -13,7 +13,7 @@ import numpy as np
 from .characters import CHARACTERS, VoiceCharacter
 from .consonants import consonant_noise
 from .contour import glottal_phase, pitch_contour
-from .formants import CONSONANT_SECONDS, apply_formants, formant_tracks
+from .formants import CONSONANT_SECONDS, HOP, apply_formants, formant_tracks
 from .glottal import aspiration, voiced_source
 from .score import SungNote, sung_notes
 
@@ -35,6 +35,10 @@ def _amplitude(notes: list[SungNote], n_samples: int, sample_rate: int,
     return env
 
 
+def _pad_to(x: np.ndarray, n: int) -> np.ndarray:
+    return np.concatenate([x, np.full(max(0, n - len(x)), x[-1])])[:n]
+
+
 def sing(notes: list[SungNote], n_samples: int, *, sample_rate: int = 44100,
          voice: VoiceCharacter | str = "tenor", seed: int = 0,
          vibrato_rate: tuple[float, float] = (5.0, 6.0),
@@ -51,7 +55,9 @@ def sing(notes: list[SungNote], n_samples: int, *, sample_rate: int = 44100,
     excitation, flow = voiced_source(phase, voice.open_quotient, rng)
     env = _amplitude(notes, n_samples, sample_rate)
     source = (excitation + voice.breathiness * 8.0 * aspiration(flow, rng)) * env
-    wet = apply_formants(source, lambda n: formant_tracks(notes, n, sample_rate, voice),
+    f0_frames = 440.0 * 2.0 ** ((pitch[::HOP] - 69.0) / 12.0)
+    wet = apply_formants(source, lambda n: formant_tracks(notes, n, sample_rate, voice,
+                                                          f0=_pad_to(f0_frames, n)),
                          voice.bandwidths, sample_rate)
     wet /= np.std(wet[voiced]) + 1e-9 if voiced.any() else 1.0
     out = wet + consonant_noise(notes, n_samples, sample_rate, rng)
