@@ -64,3 +64,7 @@ def test_rejects_biorthogonal_and_unknown_wavelets():
         DWTSubbands("bior2.2")
     with pytest.raises(ConfigError):
         DWTSubbands("not-a-wavelet")
+
+
+def test_empty_input_gives_empty_bands():
+    assert DWTSubbands("db4", 2)(torch.zeros(1, 2, 0)).shape == (1, 2, 3, 0)

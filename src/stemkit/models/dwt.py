@@ -85,6 +85,8 @@ class DWTSubbands(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``x (B, C, T) -> sub-band audio (B, C, levels + 1, T)``."""
         b, c, t = x.shape
+        if t == 0:
+            return x.new_zeros(b, c, self.num_bands, 0)
         block = 2**self.levels
         pad = (-t) % block
         flat = F.pad(x, (0, pad)).reshape(b * c, t + pad)
