@@ -134,8 +134,3 @@ class WaveUNet(SeparationModel):
             x = self._act(conv(torch.cat([upsample(x), skip], dim=1)))
         x = torch.tanh(self.output(torch.cat([x, summed], dim=1)))
         return x[..., :t].reshape(b, len(self.sources), c, t)
-
-    def weight_penalty(self, l1: float = 1e-12, l2: float = 1e-11) -> torch.Tensor:
-        """The report's kernel regulariser: ``l1 * sum|w| + l2 * sum w^2`` over conv kernels."""
-        kernels = [m.weight for m in self.modules() if isinstance(m, nn.Conv1d)]
-        return sum(l1 * k.abs().sum() + l2 * k.pow(2).sum() for k in kernels)
