@@ -199,3 +199,16 @@ def test_output_under_a_file_raises_write_error(tmp_path):
     blocker.write_text("x")
     with pytest.raises(AudioWriteError):
         write_audio(blocker / "x.wav", _signal(n=10), 8000)
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        for name, sub in (("f.wav", "FLOAT"), ("i.wav", "PCM_16")):
+            write_audio(tmp_path / name, _signal(n=10), 8000, subtype=sub)
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
+    finally:
+        os.umask(mask)

@@ -24,6 +24,12 @@ CLIP_MODES = ("rescale", "clamp")
 _BLOCK = 1 << 16
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_error(path: Path, exc: BaseException) -> AudioWriteError:
     if isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:
@@ -83,6 +89,7 @@ class AudioWriter:
         final_tmp = None
         try:
             if not self.fmt.bounded and self.fmt.format == "WAV" and self.fmt.subtype == "FLOAT":
+                os.chmod(self._tmp, _umask_mode())  # mkstemp makes 0600 files; stems are ordinary files
                 os.replace(self._tmp, self.path)
                 return self.path
             gain = 1.0
@@ -107,6 +114,7 @@ class AudioWriter:
             ) as dst:
                 for block in src.blocks(_BLOCK, dtype="float32", always_2d=True):
                     dst.write(np.clip(block * gain, -1.0, 1.0) if self.fmt.bounded else block)
+            os.chmod(final_tmp, _umask_mode())
             os.replace(final_tmp, self.path)
             return self.path
         except (OSError, sf.LibsndfileError, RuntimeError) as exc:
