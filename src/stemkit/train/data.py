@@ -15,7 +15,7 @@ import functools
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, IterableDataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset, Sampler
 
 from ..errors import ConfigError
 from .config import DataSourceConfig, TrainConfig
@@ -55,13 +55,64 @@ class _Resampled(IterableDataset):
             yield out[:C], out[C:].reshape(S, C, -1)
 
 
+class StepSampler(Sampler):
+    """Sample positions for optimizer steps ``start .. stop - 1`` of one rank, in order.
+
+    Step ``k`` of rank ``r`` (of ``world``) reads positions ``((k * world + r) * B + j)``, j < B, so
+    the data is a function of the step alone: a run resumed at step ``k`` reads what the
+    uninterrupted run read at step ``k``, whatever Lightning thinks about epochs. Lightning sees one
+    epoch of ``stop`` batches, restored at ``start``.
+    """
+
+    def __init__(self, start: int, stop: int, batch_size: int, rank: int = 0, world: int = 1):
+        self.start, self.stop, self.batch_size, self.rank, self.world = start, stop, batch_size, rank, world
+
+    def __len__(self) -> int:
+        return self.stop * self.batch_size
+
+    def __iter__(self):
+        for step in range(self.start, self.stop):
+            first = (step * self.world + self.rank) * self.batch_size
+            yield from range(first, first + self.batch_size)
+
+
+class StepIndexed(Dataset):
+    """Position ``p`` of a :class:`StepSampler` -> item of a ChunkDataset, at epoch ``p // epoch_size``.
+
+    ChunkDataset item ``i`` of epoch ``e`` depends only on (seed, e, i); an epoch uses its first
+    ``(samples_per_epoch // B) * B`` items (whole batches).
+    """
+
+    def __init__(self, dataset, batch_size: int):
+        self.dataset = dataset
+        self.epoch_size = max(1, len(dataset) // batch_size) * batch_size
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, position: int):
+        epoch, index = divmod(position, self.epoch_size)
+        self.dataset.epoch = epoch
+        return self.dataset[index]
+
+
 class TrainData(pl.LightningDataModule):
     """Data for one training stage; ``batch_size`` differs between the main and refine stages."""
 
     def __init__(
-        self, cfg: TrainConfig, *, sample_rate: int, channels: int, segment: int, batch_size: int, seed: int
+        self,
+        cfg: TrainConfig,
+        *,
+        sample_rate: int,
+        channels: int,
+        segment: int,
+        batch_size: int,
+        seed: int,
+        resume_step: int = 0,
+        max_steps: int,
     ):
         super().__init__()
+        self.resume_step, self.max_steps = resume_step, max_steps
         self.cfg, self.sample_rate, self.channels, self.segment = cfg, sample_rate, channels, segment
         self.batch_size, self.seed = batch_size, seed
         self._train = None
@@ -119,16 +170,17 @@ class TrainData(pl.LightningDataModule):
             self._train = self.train_dataset(rank)
 
     def train_dataloader(self) -> DataLoader:
-        iterable = isinstance(self._train, IterableDataset)
-        workers = 0 if iterable else self.cfg.num_workers  # the chunk pool has its own workers
+        trainer = self.trainer
+        rank, world = (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
+        if isinstance(self._train, IterableDataset):  # the chunk pool: its own workers, per-rank seeds
+            return DataLoader(self._train, batch_size=self.batch_size, num_workers=0, drop_last=True)
+        sampler = StepSampler(self.resume_step, self.max_steps, self.batch_size, rank, world)
         return DataLoader(
-            self._train,
+            StepIndexed(self._train, self.batch_size),
             batch_size=self.batch_size,
-            shuffle=False,  # ChunkDataset draws random chunks itself, reproducibly per (seed, index)
-            num_workers=workers,
+            sampler=sampler,
+            num_workers=self.cfg.num_workers,
             drop_last=True,
-            persistent_workers=False,  # fresh workers each epoch see the dataset's new epoch number
-            generator=torch.Generator().manual_seed(self.seed),
         )
 
     def val_dataloader(self):

@@ -94,13 +94,6 @@ class SeparationTask(pl.LightningModule):
             mix = stems.sum(dim=1)
         return fit_channels(mix.float(), self.model.channels, dim=1), stems
 
-    def on_train_epoch_start(self) -> None:
-        # ChunkDataset draws item i of epoch e from seed (seed, e, i): tell it the epoch.
-        loader = self.trainer.train_dataloader
-        dataset = getattr(loader, "dataset", None)
-        if dataset is not None and hasattr(dataset, "epoch"):
-            dataset.epoch = self.current_epoch
-
     def training_step(self, batch, batch_idx):
         mix, stems = self._prepare(*batch)
         loss = self.compute_loss(mix, stems)

@@ -108,6 +108,8 @@ def _quiet_lightning(quiet: bool) -> None:
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=r".*number of training batches.*smaller than the logging interval.*")
     warnings.filterwarnings("ignore", message=r".*`isinstance\(treespec, LeafSpec\)` is deprecated.*")
+    # Resuming mid-epoch is exact here: TrainData's StepSampler makes the data a function of the step.
+    warnings.filterwarnings("ignore", message=r".*resuming from a checkpoint that ended before the epoch ended.*")
 
 
 # -- the run --------------------------------------------------------------------------------------
@@ -186,8 +188,10 @@ class TrainingRun:
         resuming = resume_from.is_file()
         if resuming and not opts.resume:
             raise ConfigError(f"run {opts.name!r} has a checkpoint; pass --resume to continue it")
+        resume_step = _checkpoint_step(resume_from) if resuming else 0
         data = TrainData(cfg, sample_rate=self.model.sample_rate, channels=self.model.channels, segment=self.segment,
-                         batch_size=stage.batch_size, seed=stage.seed)
+                         batch_size=stage.batch_size, seed=stage.seed, resume_step=resume_step,
+                         max_steps=stage.max_steps)
         has_valid = cfg.data.valid is not None
         monitor = cfg.early_stopping.monitor if cfg.early_stopping else "val/sdr"
         previous_rows = _read_metrics(self.dir / "metrics.csv") if not resuming else []
@@ -238,6 +242,7 @@ class TrainingRun:
             enable_model_summary=not opts.quiet,
             default_root_dir=self.dir,
             plugins=[AtomicCheckpointIO()],
+            use_distributed_sampler=False,  # TrainData shards by rank itself (StepSampler, per-rank pool seeds)
         )
         self.trainer = trainer
         task = SeparationTask(self.model, self.loss, cfg, lr=stage.lr, max_steps=stage.max_steps,
@@ -292,6 +297,16 @@ class TrainingRun:
                 "config": to_dict(cfg),
             },
         }
+
+
+def _checkpoint_step(path: Path) -> int:
+    import torch
+
+    try:
+        return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
+    except Exception as exc:  # truncated or foreign file
+        raise ConfigError(f"unreadable checkpoint ({exc.__class__.__name__}); remove it to start the stage over",
+                          path=str(path)) from None
 
 
 def _describe_data(src) -> dict:
