@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import numpy as np
@@ -54,8 +55,11 @@ class _RandomChunks(Dataset):
         self.channels = int(channels)
         self.max_tries = int(max_tries)
         self.epoch = 0
-        # lengths from headers only; tracks are drawn in proportion to their length
-        self.lengths = np.array([int(t.frames * self.sample_rate / t.rate) for t in self.tracks])
+        # lengths from headers only (ffprobe for .stem.mp4: threads overlap the subprocesses);
+        # tracks are drawn in proportion to their length
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            geometry = list(pool.map(lambda t: (t.frames, t.rate), self.tracks))
+        self.lengths = np.array([int(f * self.sample_rate / r) for f, r in geometry])
         self.weights = self.lengths / self.lengths.sum()
 
     def __len__(self) -> int:

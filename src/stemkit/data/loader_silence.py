@@ -31,16 +31,18 @@ def keep_chunk(mix: np.ndarray, stems: np.ndarray, *, silence_db: float = -60.0,
 
     ``min_difference_db=None`` disables the "target is the whole mixture" test.
     """
-    stems = np.asarray(stems, dtype=np.float64)
-    mix = np.asarray(mix, dtype=np.float64)
-    audible = [s for s in stems if level_db(s) >= silence_db]
-    if not audible:
+    # energies from dot products (BLAS, no temporaries): |mix - s|^2 = |mix|^2 - 2<mix,s> + |s|^2
+    flat = np.ascontiguousarray(stems, dtype=np.float32).reshape(len(stems), -1)
+    m = np.ascontiguousarray(mix, dtype=np.float32).reshape(-1)
+    if flat.size == 0 or m.size == 0:
+        return False
+    energy = np.einsum("sn,sn->s", flat, flat).astype(np.float64)
+    audible = 10.0 * np.log10(energy / m.size + _EPS) >= silence_db
+    if not audible.any():
         return False
     if min_difference_db is None:
         return True
-    mix_energy = np.sum(mix * mix) + _EPS
-    for target in audible:
-        rest = mix - target
-        if 10.0 * np.log10(np.sum(rest * rest) / mix_energy + _EPS) < min_difference_db:
-            return False
-    return True
+    mix_energy = float(m @ m) + _EPS
+    rest = mix_energy - 2.0 * (flat @ m).astype(np.float64) + energy
+    rest_db = 10.0 * np.log10(np.maximum(rest, 0.0) / mix_energy + _EPS)
+    return not bool(np.any(audible & (rest_db < min_difference_db)))
