@@ -199,7 +199,10 @@ class TrainingRun:
         self.budget = budget
         self.trainer = None
         self.stage, self.steps_before = stage, steps_before
-        folders = ModelFolders(self.dir, monitor=monitor, describe=self._sidecar)
+        # best/ holds the best weights of the whole run: a refine stage must beat the main stage's best.
+        earlier = [r["best"][monitor] for r in self.state["stages"].values() if monitor in r.get("best", {})]
+        best_so_far = (max if monitor.endswith("sdr") else min)(earlier) if earlier else None
+        folders = ModelFolders(self.dir, monitor=monitor, describe=self._sidecar, best_score=best_so_far)
         callbacks = [
             budget,
             MetricsTable(self.dir / "metrics.csv", stage=stage.name, log_every=cfg.log_every, rows=previous_rows),
