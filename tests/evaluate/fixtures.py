@@ -10,8 +10,8 @@ import soundfile as sf
 SOURCES = ("drums", "bass", "other", "vocals")
 
 
-def synthetic_stems(seconds: float = 2.5, sample_rate: int = 22050, seed: int = 0) -> np.ndarray:
-    """Four spectrally distinct stereo stems ``(4, 2, T)`` float32, none silent anywhere.
+def synthetic_stems(seconds: float = 2.5, sample_rate: int = 22050, seed: int = 0, channels: int = 2) -> np.ndarray:
+    """Four spectrally distinct stems ``(4, channels, T)`` float32, none silent anywhere.
 
     drums: decaying noise bursts; bass: 55-110 Hz tones; other: a mid chord; vocals: a vibrato
     tone with harmonics. Distinct spectra make oracle masks work well, as on real music.
@@ -28,12 +28,16 @@ def synthetic_stems(seconds: float = 2.5, sample_rate: int = 22050, seed: int = 
     stems = []
     for k, mono in enumerate((drums, bass, other, vocals)):
         pan = 0.3 + 0.1 * k
-        stems.append(np.stack([mono * (1 - pan), mono * pan]))
+        stems.append(np.stack([mono * (1 - pan), mono * pan])[:channels])
     return np.asarray(stems, dtype=np.float32)
 
 
 def write_musdb_hq(root: Path, names=("Song A", "Song B"), split: str = "test", **kw) -> Path:
-    """``root/split/NAME/{mixture,drums,bass,other,vocals}.wav`` (float wav), one seed per song."""
+    """``root/split/NAME/{mixture,drums,bass,other,vocals}.wav`` (float wav), one seed per song.
+
+    Keyword arguments go to :func:`synthetic_stems`; mono keeps museval cheap (its cost grows with
+    the square of sources x channels).
+    """
     for i, name in enumerate(names):
         song = Path(root) / split / name
         song.mkdir(parents=True, exist_ok=True)

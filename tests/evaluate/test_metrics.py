@@ -1,0 +1,148 @@
+"""Metrics: MDX SDR and signal difference with known values; BSS Eval v4 equals museval."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fixtures import synthetic_stems  # noqa: E402
+
+from stemkit.evaluate.metrics import (  # noqa: E402
+    block_ranges,
+    bss_eval_v4,
+    frame_count,
+    mdx_sdr,
+    signal_difference,
+)
+
+
+# ----------------------------------------------------------------------------- MDX SDR
+def test_mdx_sdr_of_a_ten_percent_amplitude_error_is_20_db():
+    ref = np.ones((2, 2, 1000), np.float32)
+    est = 0.9 * ref
+    np.testing.assert_allclose(mdx_sdr(ref, est), [20.0, 20.0], atol=1e-4)
+
+
+def test_mdx_sdr_per_source_and_delta_bounds_a_perfect_estimate():
+    rng = np.random.default_rng(1)
+    ref = rng.standard_normal((3, 2, 500))
+    est = ref.copy()
+    est[1] = 0.0  # silent estimate: error energy = reference energy -> 0 dB
+    est[2] = -ref[2]  # inverted: error = 2 ref -> -6.02 dB
+    sdr = mdx_sdr(ref, est)
+    energy0 = np.sum(ref[0] ** 2)
+    assert sdr[0] == pytest.approx(10 * np.log10((energy0 + 1e-7) / 1e-7))
+    assert sdr[1] == pytest.approx(0.0, abs=1e-6)
+    assert sdr[2] == pytest.approx(-20 * np.log10(2), abs=1e-6)
+
+
+def test_mdx_sdr_zero_pads_short_estimates():
+    ref = np.ones((1, 1, 100))
+    est = np.ones((1, 1, 50))  # second half missing: error energy 50 of 100
+    assert mdx_sdr(ref, est)[0] == pytest.approx(10 * np.log10(100 / 50), abs=1e-6)
+
+
+# ----------------------------------------------------------------------------- signal difference
+def _tone(amplitude=0.5, sr=8000, seconds=1.0, freq=250.0):
+    t = np.arange(int(sr * seconds)) / sr
+    return (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)[None, None]  # (1, 1, T)
+
+
+def test_signal_difference_is_zero_for_identical_signals():
+    x = synthetic_stems(seconds=0.5, sample_rate=8000)
+    d = signal_difference(x, x.copy())
+    np.testing.assert_array_equal(d.time, 0.0)
+    np.testing.assert_array_equal(d.spectral, 0.0)
+    np.testing.assert_array_equal(d.total, 0.0)
+
+
+def test_signal_difference_known_values_for_a_tone():
+    ref = _tone(amplitude=0.5)  # 250 whole periods: RMS exactly 0.5 / sqrt(2)
+    inverted = signal_difference(ref, -ref)
+    assert inverted.time[0] == pytest.approx(2 * 0.5 / np.sqrt(2), rel=1e-5)
+    assert inverted.spectral[0] == pytest.approx(0.0, abs=1e-5)  # same magnitudes
+
+    silent = signal_difference(ref, np.zeros_like(ref))
+    half = signal_difference(ref, 0.5 * ref)
+    assert silent.time[0] == pytest.approx(0.5 / np.sqrt(2), rel=1e-5)
+    # both parts are linear in the error's scale: half the signal missing = half the difference
+    assert half.time[0] == pytest.approx(silent.time[0] / 2, rel=1e-5)
+    assert half.spectral[0] == pytest.approx(silent.spectral[0] / 2, rel=1e-4)
+    assert silent.total[0] == pytest.approx(silent.time[0] + silent.spectral[0])
+    # a worse estimate scores higher (lower is better)
+    assert silent.total[0] > half.total[0] > 0
+
+
+# ----------------------------------------------------------------------------- blocks
+def test_block_ranges_cover_the_signal_in_whole_windows():
+    w = 100
+    assert block_ranges(1050, w, 4) == [(0, 400), (400, 800), (800, 1050)]
+    assert block_ranges(1050, w, 20) == [(0, 1050)]  # shorter than a block: one museval call
+    assert block_ranges(1050, w, None) == [(0, 1050)]
+    # blocks together score exactly the frames museval scores on the whole signal
+    for length in (1050, 1000, 999, 100, 57):
+        ranges = block_ranges(length, w, 3)
+        assert sum(frame_count(b - a, w) for a, b in ranges) == frame_count(length, w)
+        assert ranges[0][0] == 0 and ranges[-1][1] == length
+
+
+def test_blocked_v4_equals_museval_per_block_and_marks_silent_blocks_nan():
+    """Cheap 2-source mono case: each block is scored as museval scores that block alone."""
+    import museval
+
+    sr = 4000
+    rng = np.random.default_rng(3)
+    refs = rng.standard_normal((2, 1, 5 * sr + 1234)).astype(np.float32)
+    refs[1, :, : 2 * sr] = 0.0  # source 1 silent during the first block
+    ests = refs + 0.1 * rng.standard_normal(refs.shape).astype(np.float32)
+    scores = bss_eval_v4(refs, ests, sr, window=1.0, block_seconds=2.0)  # blocks [0,2) [2,4) [4,end)
+    assert scores.SDR.shape == (2, 5)
+    assert np.isnan(scores.SDR[:, :2]).all() and np.isfinite(scores.SDR[:, 2:]).all()
+    for (a, b), frames in (((2 * sr, 4 * sr), slice(2, 4)), ((4 * sr, refs.shape[-1]), slice(4, 5))):
+        sdr, isr, sir, sar = museval.evaluate(refs[..., a:b].transpose(0, 2, 1),
+                                              ests[..., a:b].transpose(0, 2, 1), win=sr, hop=sr)
+        np.testing.assert_array_equal(scores.SDR[:, frames], sdr)
+        np.testing.assert_array_equal(scores.ISR[:, frames], isr)
+        np.testing.assert_array_equal(scores.SIR[:, frames], sir)
+        np.testing.assert_array_equal(scores.SAR[:, frames], sar)
+    # ~20 dB of added noise: frame SDRs near 20 dB
+    assert np.all(np.abs(scores.SDR[:, 2:] - 20) < 1.5)
+
+
+def test_blocking_leaves_v4_sdr_unchanged_and_only_moves_the_filter_based_metrics():
+    """v4 (images) SDR = ||s||^2 / ||est - s||^2 per frame: no filter in it, so blocks cannot move it."""
+    sr = 4000
+    rng = np.random.default_rng(5)
+    refs = rng.standard_normal((2, 1, 6 * sr)).astype(np.float32)
+    mixing = np.array([[0.9, 0.2], [0.15, 0.8]], np.float32)  # estimates leak into each other
+    ests = np.einsum("ij,jct->ict", mixing, refs) + 0.05 * rng.standard_normal(refs.shape).astype(np.float32)
+    whole = bss_eval_v4(refs, ests, sr, block_seconds=None)
+    blocked = bss_eval_v4(refs, ests, sr, block_seconds=2.0)
+    np.testing.assert_allclose(blocked.SDR, whole.SDR, rtol=0, atol=1e-9)
+    assert not np.allclose(blocked.SIR, whole.SIR, rtol=0, atol=1e-9)  # filters fitted per block
+    np.testing.assert_allclose(blocked.SIR, whole.SIR, atol=0.5)  # ... but to nearly the same filters
+
+
+def test_mixture_as_estimate_matches_museval_called_directly():
+    """The protocol path (whole track, 44.1 kHz, 1 s windows) is museval's own numbers, exactly."""
+    import museval
+
+    sr = 44100
+    refs = synthetic_stems(seconds=2.5, sample_rate=sr, seed=7)
+    ests = np.repeat(refs.sum(axis=0, keepdims=True), 4, axis=0)
+    ours = bss_eval_v4(refs, ests, sr)
+    sdr, isr, sir, sar = museval.evaluate(refs.transpose(0, 2, 1), ests.transpose(0, 2, 1),
+                                          win=44100, hop=44100)
+    np.testing.assert_array_equal(ours.SDR, sdr)
+    np.testing.assert_array_equal(ours.SIR, sir)
+    np.testing.assert_array_equal(ours.SAR, sar)
+    np.testing.assert_array_equal(ours.ISR, isr)
+    medians = ours.medians()
+    np.testing.assert_array_equal(medians["SDR"], np.nanmedian(sdr, axis=1))
+    np.testing.assert_array_equal(medians["SIR"], np.nanmedian(sir, axis=1))
+    # the mixture is a poor estimate of any single stem
+    assert np.all(medians["SDR"] < 5.0)
