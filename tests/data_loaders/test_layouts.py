@@ -27,9 +27,21 @@ def test_musdb_hq_splits_and_auto_detection(musdb_hq):
     np.testing.assert_allclose(mix, sum(expected.values()), atol=1e-6)
 
 
+def test_musdb_official_validation_subset_of_train(musdb_hq):
+    write_song(musdb_hq / "train" / "ANiMAL - Rockshow", song_stems(9))
+    assert [t.name for t in find_tracks(musdb_hq, split="valid")] == ["ANiMAL - Rockshow"]
+    assert [t.name for t in find_tracks(musdb_hq, split="train")] == ["Song 1", "Song 2"]
+    assert len(find_tracks(musdb_hq)) == 4
+    write_song(musdb_hq / "valid" / "Song 9", song_stems(9))  # an own valid folder wins
+    assert [t.name for t in find_tracks(musdb_hq, split="valid")] == ["Song 9"]
+    assert len(find_tracks(musdb_hq, split="train")) == 3
+
+
 def test_missing_split_and_empty_folder_are_config_errors(musdb_hq, tmp_path):
     with pytest.raises(ConfigError, match="valid"):
-        find_tracks(musdb_hq, split="valid")
+        find_tracks(musdb_hq, split="valid")  # none of the official validation tracks here
+    with pytest.raises(ConfigError, match="extra"):
+        find_tracks(musdb_hq, split="extra")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="no dataset found"):
         find_tracks(tmp_path / "empty")

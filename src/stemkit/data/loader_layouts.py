@@ -40,6 +40,39 @@ def split_dirs(root: Path, split: str | None, known: tuple[str, ...]) -> list[tu
     return present or [(None, root)]
 
 
+#: MUSDB18's official validation tracks, a subset of its train folder (the ``musdb`` package's
+#: list): ``split="valid"`` picks them and ``split="train"`` leaves them out when the dataset has
+#: no ``valid`` folder of its own, as ``musdb.DB(subsets="train", split=...)`` does.
+MUSDB_VALID_TRACKS = (
+    "Actions - One Minute Smile", "Clara Berry And Wooldog - Waltz For My Victims",
+    "Johnny Lokke - Promises & Lies", "Patrick Talbot - A Reason To Leave",
+    "Triviul - Angelsaint", "Alexander Ross - Goodbye Bolero", "Fergessen - Nos Palpitants",
+    "Leaf - Summerghost", "Skelpolu - Human Mistakes", "Young Griffo - Pennies",
+    "ANiMAL - Rockshow", "James May - On The Line", "Meaxic - Take A Step",
+    "Traffic Experiment - Sirens",
+)
+
+
+def with_musdb_validation(finder: Callable[..., list[Track]]) -> Callable[..., list[Track]]:
+    """Wrap a MUSDB finder so ``valid``/``train`` follow MUSDB18's official validation subset
+    when ``root`` has a ``train`` folder but no ``valid`` folder."""
+
+    def find(root: Path, *, split=None, sources=(), names=None) -> list[Track]:
+        derived = split in ("train", "valid") and (root / "train").is_dir() \
+            and not (root / "valid").is_dir()
+        if not derived:
+            return finder(root, split=split, sources=sources, names=names)
+        tracks = finder(root, split="train", sources=sources, names=names)
+        valid = set(MUSDB_VALID_TRACKS)
+        chosen = [t for t in tracks if (t.name in valid) == (split == "valid")]
+        for track in chosen:
+            track.meta["split"] = split
+        return chosen
+
+    find.__doc__ = finder.__doc__
+    return find
+
+
 def find_musdb_hq_tracks(root: Path, *, split=None, sources=(), names=None) -> list[Track]:
     """``root/{train,test,valid}/SONG/{mixture,drums,bass,other,vocals}.<wav|flac|...>``.
 
@@ -91,8 +124,8 @@ def find_dsd100_tracks(root: Path, *, split=None, sources=(), names=None) -> lis
 
 
 FINDERS: dict[str, Callable[..., list[Track]]] = {
-    "musdb_hq": find_musdb_hq_tracks,
-    "musdb": find_musdb_tracks,
+    "musdb_hq": with_musdb_validation(find_musdb_hq_tracks),
+    "musdb": with_musdb_validation(find_musdb_tracks),
     "dsd100": find_dsd100_tracks,
     "medleydb": find_medleydb_tracks,
     "folder": find_folder_tracks,

@@ -86,7 +86,7 @@ def real_tracks(root=None, part: str = "valid") -> list[Track]:
     if not folder.is_dir():
         raise ConfigError(f"real MUSDB18 excerpts not found in {folder}; set {ENV_VAR} to the "
                           f"folder holding train/*.stem.mp4")
-    by_name = {t.name: t for t in find_musdb_tracks(root, split="train")}
+    by_name = {t.name: t for t in find_musdb_tracks(folder)}
     wanted = real_split()[part]
     missing = [n for n in wanted if n not in by_name]
     if missing:
