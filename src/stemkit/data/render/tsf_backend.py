@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...errors import MissingToolError
 from .events import CONTROL, NOTE_OFF, NOTE_ON, PITCH_BEND, EventList
 
 DRUM_CHANNEL = 9
@@ -22,7 +23,11 @@ DRUM_CHANNEL = 9
 @lru_cache(maxsize=4)
 def _synth(soundfont: str, sample_rate: int):
     # Loading a large SoundFont takes ~0.4 s; keep a few loaded per process and reuse them.
-    import tinysoundfont
+    try:
+        import tinysoundfont
+    except ImportError as exc:
+        raise MissingToolError("the tinysoundfont backend needs tinysoundfont: "
+                               "pip install --no-deps tinysoundfont") from exc
 
     synth = tinysoundfont.Synth(samplerate=sample_rate)
     sfid = synth.sfload(soundfont, max_voices=256)

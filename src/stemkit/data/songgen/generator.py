@@ -14,7 +14,7 @@ from .grooves import STYLES, drum_bar
 from .humanize import to_seconds
 from .melody import melody_phrase
 from .meter import METERS
-from .theory import KEY_NAMES, MODES, Key
+from .theory import MODES, Key
 
 _TEMPO = {"rock": (100, 160), "pop": (88, 130), "funk": (90, 120), "hiphop": (78, 100),
           "electronic": (118, 135), "swing": (100, 180), "ballad": (60, 80)}

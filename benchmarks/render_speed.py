@@ -1,0 +1,86 @@
+"""Rendering speed: real-time factor and x-real-time per core of each stage of ``render_song``.
+
+Measures CPU time of this one process (``time.process_time``), so the figure is per core and is
+not inflated by other load on the machine; wall time is printed too.
+
+    OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 5 --duration 30
+    OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 5 --preset dry --no-singer
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+import stemkit.data.corpus as corpus  # noqa: E402
+from stemkit.data.render.config import preset  # noqa: E402
+
+CPU: dict[str, float] = defaultdict(float)
+
+
+@contextmanager
+def _stage(name: str):
+    t = time.process_time()
+    try:
+        yield
+    finally:
+        CPU[name] += time.process_time() - t
+
+
+def _timed(name: str, fn):
+    def wrapper(*a, **kw):
+        with _stage(name):
+            return fn(*a, **kw)
+    return wrapper
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--songs", type=int, default=5)
+    p.add_argument("--duration", type=float, default=30.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--preset", choices=("realism", "dry"), default="realism")
+    p.add_argument("--backend", choices=("tinysoundfont", "fluidsynth"), default="tinysoundfont")
+    p.add_argument("--bundled-only", action="store_true", help="only pretty_midi's TimGM6mb.sf2")
+    p.add_argument("--no-singer", action="store_true", help="vocal_synth_probability = 0")
+    args = p.parse_args()
+
+    cfg = preset(args.preset)
+    cfg.duration, cfg.backend = args.duration, args.backend
+    cfg.discover_soundfonts = not args.bundled_only
+    if args.no_singer:
+        cfg.vocal_synth_probability = 0.0
+    # Wrap each stage where render_song looks it up, so the per-stage split adds up.
+    corpus.render_instrument = _timed("synthesis (SoundFont)", corpus.render_instrument)
+    corpus.sing_instrument = _timed("singer", corpus.sing_instrument)
+    corpus.mix_tracks = _timed("mixing", corpus.mix_tracks)
+    src = corpus._GeneratorSource(cfg.generator)
+    src.song = _timed("song generation", src.song)
+
+    corpus.render_song(10_000 + args.seed, cfg, src)  # warm-up: imports, SoundFont loading
+    CPU.clear()
+    wall, cpu = time.perf_counter(), time.process_time()
+    for k in range(args.songs):
+        corpus.render_song(args.seed + k, cfg, src)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    audio = args.songs * args.duration
+    print(f"{args.songs} songs x {args.duration:g} s, preset {args.preset}, backend {args.backend}, "
+          f"singer {'off' if args.no_singer else f'p={cfg.vocal_synth_probability}'}")
+    print(f"{'stage':24s} {'cpu s':>8s} {'RTF':>8s} {'x real time/core':>17s}")
+    for name, sec in sorted(CPU.items(), key=lambda kv: -kv[1]):
+        print(f"{name:24s} {sec:8.2f} {sec / audio:8.4f} {audio / max(sec, 1e-9):17.1f}")
+    other = cpu - sum(CPU.values())
+    print(f"{'other (sums, metadata)':24s} {other:8.2f} {other / audio:8.4f}")
+    print(f"{'TOTAL':24s} {cpu:8.2f} {cpu / audio:8.4f} {audio / cpu:17.1f}   (wall {wall:.2f} s)")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
