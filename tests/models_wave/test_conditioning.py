@@ -79,6 +79,11 @@ def test_bad_conditions_are_user_errors():
         model(x, torch.tensor([1.0, 0.0, 0.0, 0.0]))
     with pytest.raises(ModelError, match="unknown instrument"):
         model.with_sources(["vocals"])
+    presence_model = build_model("conv_baseline", conditioning="presence", **TINY["conv_baseline"])
+    with pytest.raises(ModelError, match="presence vectors need"):
+        presence_model(torch.randn(2, 1, 100), torch.ones(3, 4))
+    with pytest.raises(ModelError, match="one instrument index"):
+        presence_model(torch.randn(2, 1, 100), torch.tensor([0, 1, 2]))
     with pytest.raises(ModelError, match="no condition"):
         build_model("wavenet", **TINY["wavenet"])(x, "piano")
 

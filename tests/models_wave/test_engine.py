@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from stemkit import Separator
 from stemkit.engine import separate_tensor
 from stemkit.models.registry import build_model
 
@@ -47,3 +48,25 @@ def test_engine_keeps_the_cascade_sum_exact():
     stems = separate_tensor(cascade, mix)
     assert stems.shape == (4, 1, 7000)
     assert torch.allclose(stems.sum(dim=0), mix, atol=1e-5)
+
+
+def test_separator_extracts_only_the_requested_instruments_of_an_informed_model():
+    torch.manual_seed(0)
+    model = build_model("wavenet", conditioning="presence", **SMALL["wavenet"]).eval()
+    audio = torch.randn(2, 44100 // 4).numpy()  # stereo at 44.1 kHz: the separator downmixes
+
+    def passes(stems):
+        calls = []
+        original = type(model).separate
+        model.separate = lambda mix, code: calls.append(code) or original(model, mix, code)
+        try:
+            out = Separator(model, stems=stems, consistency=False, progress=False).separate(audio, 44100)
+        finally:
+            del model.separate
+        return out, len(calls)
+
+    subset, subset_passes = passes(["strings", "bass"])
+    every, every_passes = passes(None)
+    assert sorted(subset) == ["bass", "strings"] and subset["bass"].shape == audio.shape
+    assert subset_passes * 2 == every_passes  # two of four instruments: half the network passes
+    assert torch.allclose(torch.from_numpy(subset["bass"]), torch.from_numpy(every["bass"]), atol=1e-5)

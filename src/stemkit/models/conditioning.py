@@ -151,9 +151,11 @@ class InstrumentSeparator(SeparationModel):
         if condition.is_floating_point():
             if self.conditioning != "presence":
                 raise ModelError("presence vectors need conditioning='presence'; pass instrument names")
-            if condition.shape[-1] != len(self.instruments):
-                raise ModelError(f"presence vector needs {len(self.instruments)} entries")
-            return condition.reshape(-1, len(self.instruments)).expand(batch, -1)
+            presence = condition.reshape(-1, condition.shape[-1]) if condition.dim() else condition.view(1, 1)
+            if presence.shape[-1] != len(self.instruments) or presence.shape[0] not in (1, batch):
+                raise ModelError(f"presence vectors need shape ({len(self.instruments)},) or ({batch}, "
+                                 f"{len(self.instruments)}), got {tuple(condition.shape)}")
+            return presence.expand(batch, -1)
         index = condition.reshape(-1).long().expand(batch) if condition.numel() == 1 else condition.long()
         if index.shape != (batch,) or index.min() < 0 or index.max() >= len(self.instruments):
             raise ModelError(f"condition must be one instrument index in [0, {len(self.instruments)}) per item")
