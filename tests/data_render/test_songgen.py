@@ -65,3 +65,10 @@ def test_humanisation_moves_notes_off_the_grid():
     offsets = np.minimum(offsets, 1 - offsets)
     assert 0.0 < np.median(offsets) < 0.3
     assert len({n.velocity for n in drums.notes}) > 5
+
+
+def test_without_a_duration_the_whole_form_is_written():
+    song = generate_song(3, None)
+    names = [s["name"] for s in song.plan["sections"]]
+    assert "verse" in names and "chorus" in names and len(names) >= 6
+    assert song.midi.get_end_time() > 40

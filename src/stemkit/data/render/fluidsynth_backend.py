@@ -2,8 +2,9 @@
 
 FluidSynth's built-in reverb and chorus are switched off: stems must be dry here so the mixing
 stage (:mod:`stemkit.data.mixing`) owns every effect. FluidSynth renders in internal blocks of 64
-samples, so note onsets land on a 64-sample grid (<= 1.5 ms at 44.1 kHz); the TinySoundFont
-backend is sample exact.
+samples, so with pyfluidsynth note onsets land on a 64-sample grid (<= 1.5 ms at 44.1 kHz); through
+the ``fluidsynth`` program its MIDI player adds tick latency (onsets 1.5-3.5 ms late). The
+TinySoundFont backend is sample exact.
 """
 
 from __future__ import annotations

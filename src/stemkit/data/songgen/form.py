@@ -31,14 +31,15 @@ class Section:
 
 
 def plan_form(mode: str, min_bars: int, rng: np.random.Generator, *, intro: bool) -> list[Section]:
-    """Sections covering at least ``min_bars`` bars; the form repeats if the song is long."""
+    """Sections covering at least ``min_bars`` bars (the form repeats if the song is long); with
+    ``min_bars`` <= 0, the whole form once."""
     form = list(FORMS[int(rng.integers(len(FORMS)))])
     if not intro and form[0] == "intro":
         form = form[1:]
     progressions = {name: choose_progression(mode, rng) for name in _BARS}
     sections, bar = [], 0
     i = 0
-    while bar < min_bars:
+    while bar < min_bars or (min_bars <= 0 and i < len(form)):
         name = form[i % len(form)]
         i += 1
         if i > len(form) and name in ("intro", "outro"):
