@@ -26,12 +26,12 @@ def safe_filename(name: str, *, fallback: str = "track", max_bytes: int = 100) -
     chars = []
     for ch in name:
         category = unicodedata.category(ch)
-        if category in _DROPPED_CATEGORIES:
-            continue
-        if ch in _FORBIDDEN:
-            chars.append("_")
-        elif ch.isspace() or category in ("Zl", "Zp"):
+        if ch.isspace() or category in ("Zl", "Zp"):  # tabs and newlines too, before controls go
             chars.append(" ")
+        elif category in _DROPPED_CATEGORIES:
+            continue
+        elif ch in _FORBIDDEN:
+            chars.append("_")
         else:
             chars.append(ch)
     name = re.sub(r" {2,}", " ", "".join(chars)).strip(" .")

@@ -16,6 +16,7 @@ EXTENSION_KINDS = {
 #: Containers decoded through ffmpeg (accepted only where ffmpeg is installed).
 FFMPEG_KINDS = {"mp4"}
 KIND_NAMES = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3", "ogg": "OGG", "mp4": "M4A/MP4"}
+_ARTICLES = {"wav": "a", "flac": "a", "mp3": "an", "ogg": "an", "mp4": "an"}
 
 
 class UploadRejected(StemkitError):
@@ -91,7 +92,7 @@ def check_upload(path: str | os.PathLike, display_name: str, *, max_bytes: int,
         head = f.read(12)
     kind, expected = sniff_container(head), EXTENSION_KINDS[ext]
     if kind is None:
-        raise UploadRejected(f"not a {KIND_NAMES[expected]} file (its first bytes are {head[:4].hex(' ')}); "
+        raise UploadRejected(f"not {_ARTICLES[expected]} {KIND_NAMES[expected]} file (its first bytes are {head[:4].hex(' ')}); "
                              f"upload {accepted}", path=display_name)
     if kind != expected:
         raise UploadRejected(f"the name says {KIND_NAMES[expected]} but the contents are "
