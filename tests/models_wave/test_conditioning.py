@@ -37,8 +37,8 @@ def test_without_condition_every_instrument_is_extracted_in_turn(name):
         one_by_one = torch.cat([model(x, k) for k in range(4)], dim=1)
         by_index_tensor = model(x, torch.tensor([3]))
     assert every.shape == (1, 4, 1, 300)
-    assert torch.allclose(every, one_by_one)
-    assert torch.allclose(every[:, 3:], by_index_tensor)
+    assert torch.allclose(every, one_by_one, atol=1e-5)  # batched vs one by one: float rounding only
+    assert torch.allclose(every[:, 3:], by_index_tensor, atol=1e-5)
 
 
 def test_with_sources_restricts_outputs_and_shares_weights():

@@ -11,7 +11,8 @@ of every layer, FiLM-style (``h * (1 + gamma) + beta``) or as an added bias (``h
 - ``conditioning=None`` (the report's fixed setting): one forward pass returns every instrument;
 - ``conditioning="presence"|"embedding"``: ``forward(mix, condition)`` returns the requested
   instrument(s) as one waveform ``(B, 1, C, T)``; with no condition (as the engine calls it) the
-  model runs once per instrument in ``sources`` and stacks them ``(B, S, C, T)``;
+  model extracts every instrument in ``sources`` (one batched pass, each item conditioned on one
+  instrument) and returns ``(B, S, C, T)``;
 - ``with_sources(names)`` / ``select(names)`` restrict the outputs to a subset of instruments.
 """
 
@@ -192,10 +193,15 @@ class InstrumentSeparator(SeparationModel):
                 out = out[:, [self.instruments.index(s) for s in self.sources]]
             return out
         if condition is not None:
-            code = self.conditioner.encode(self.condition_tensor(condition, mix.shape[0], mix.device))
-            return self.separate(mix, code)
-        # As the engine calls it: extract every selected instrument in turn.
-        return torch.cat([self.forward(mix, name) for name in self.sources], dim=1)
+            condition = self.condition_tensor(condition, mix.shape[0], mix.device)
+            if condition.is_floating_point():
+                condition = condition.to(mix.dtype)
+            return self.separate(mix, self.conditioner.encode(condition))
+        # As the engine calls it: every selected instrument, stacked along the batch for one pass.
+        b, s = mix.shape[0], len(self.sources)
+        index = torch.tensor([self.instruments.index(n) for n in self.sources], device=mix.device)
+        out = self.forward(mix.repeat(s, 1, 1), index.repeat_interleave(b))  # (S * B, 1, C, T)
+        return out.reshape(s, b, *out.shape[2:]).transpose(0, 1)
 
     def describe(self) -> dict:
         return {**super().describe(), "instruments": list(self.instruments), "conditioning": self.conditioning}
