@@ -6,6 +6,7 @@ as ``piano`` or stem groups such as ``bass``); unreadable files are skipped.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,9 @@ class MidiFolder:
         for idx in order:
             path = self.files[int(idx)]
             try:
-                pm = pretty_midi.PrettyMIDI(str(path))
+                with warnings.catch_warnings():  # pretty_midi warns about most Lakh files
+                    warnings.simplefilter("ignore")
+                    pm = pretty_midi.PrettyMIDI(str(path))
             except Exception:  # noqa: BLE001 - real-world MIDI fails in many ways; skip the file
                 continue
             if not any(i.notes for i in pm.instruments) or not has_instruments(pm, self.require):

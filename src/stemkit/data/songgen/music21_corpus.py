@@ -13,7 +13,7 @@ import numpy as np
 
 from ...errors import ConfigError
 
-_INNER = (0, 6, 19, 40, 41, 42, 48, 52, 56, 60, 68, 70, 71, 73, 24)
+_INNER = (0, 6, 19, 40, 41, 42, 48, 49, 56, 60, 68, 70, 71, 73, 24)
 _BASS = (32, 33, 42, 43, 58, 70)
 COMPOSERS = ("bach", "mozart", "haydn", "beethoven", "palestrina", "monteverdi", "schumann")
 
