@@ -15,13 +15,20 @@ def saturate(x: np.ndarray, drive: float, mix: float = 1.0) -> np.ndarray:
 def chorus(x: np.ndarray, sample_rate: int, rng: np.random.Generator, *, depth_ms: float = 2.5,
            base_ms: float = 12.0, rate_hz: float = 0.8, mix: float = 0.4) -> np.ndarray:
     """A slowly modulated delayed copy per channel (opposite LFO phases widen the image)."""
-    t = np.arange(x.shape[-1]) / sample_rate
+    n = x.shape[-1]
+    t = np.arange(n, dtype=np.float32) / np.float32(sample_rate)
     out = np.empty_like(x)
     phase0 = rng.uniform(0, 2 * np.pi)
     for ch in range(x.shape[0]):
-        delay = (base_ms + depth_ms * np.sin(2 * np.pi * rate_hz * t + phase0 + np.pi * ch)) / 1000
-        pos = np.arange(x.shape[-1]) - delay * sample_rate
-        out[ch] = (1 - mix) * x[ch] + mix * np.interp(pos, np.arange(x.shape[-1]), x[ch], left=0.0)
+        delay = (base_ms + depth_ms * np.sin(2 * np.pi * rate_hz * t + (phase0 + np.pi * ch))) \
+            * (sample_rate / 1000.0)
+        pos = np.arange(n, dtype=np.float32) - delay.astype(np.float32)
+        i0 = np.floor(pos).astype(np.int64)
+        frac = (pos - i0).astype(np.float32)
+        valid = i0 >= 0  # before the first sample the delayed copy is silent
+        i0 = np.clip(i0, 0, n - 2)
+        delayed = np.where(valid, x[ch, i0] * (1 - frac) + x[ch, i0 + 1] * frac, 0.0)
+        out[ch] = (1 - mix) * x[ch] + mix * delayed
     return out.astype(np.float32)
 
 

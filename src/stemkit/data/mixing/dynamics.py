@@ -43,8 +43,9 @@ def compressor_gain(x: np.ndarray, sample_rate: int, *, threshold_db: float, rat
                                   -slope * (over + knee_db / 2) ** 2 / (2 * knee_db)))
     reduction = _smooth(reduction, attack, release, frame / sample_rate)
     centres = (np.arange(len(reduction)) + 0.5) * frame - lookahead * sample_rate
-    gain_db = np.interp(np.arange(x.shape[-1]), centres, reduction)
-    return (10.0 ** (gain_db / 20.0)).astype(np.float32)
+    # dB -> linear on the 200 frames/s, then interpolate: the per-sample curve is smooth anyway.
+    return np.interp(np.arange(x.shape[-1], dtype=np.float32), centres,
+                     10.0 ** (reduction / 20.0)).astype(np.float32)
 
 
 def compress(x: np.ndarray, sample_rate: int, *, threshold_db: float, ratio: float,
