@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = _config(args)
     resolve_soundfonts(cfg.soundfonts, discover=cfg.discover_soundfonts)  # bad paths fail now
     split = parse_split(args.split)
+    if args.seed < 0:
+        raise ConfigError("--seed must be >= 0")
     if args.jobs < 1:
         raise ConfigError("-j/--jobs must be at least 1")
     folders = write_corpus(args.out, args.songs, seed=args.seed, split=split, config=cfg,
