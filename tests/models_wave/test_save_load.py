@@ -46,6 +46,7 @@ def test_cascade_round_trip_keeps_every_stage_under_prefixed_keys(tmp_path):
     sidecar = json.loads((tmp_path / "cascade" / "model.json").read_text())
     # Stage configs are architectures + args, not the folder the stage came from.
     assert [s["model"] for s in sidecar["args"]["stages"]] == ["wave_unet", "wavenet"]
+    assert [s["stems"] for s in sidecar["args"]["stages"]] == [["vocals"], ["drums", "bass"]]
     assert str(tmp_path) not in json.dumps(sidecar["args"])
     keys = load_file(str(tmp_path / "cascade" / "model.safetensors")).keys()
     assert {k.split(".")[1] for k in keys} == {"0", "1"} and all(k.startswith("stages.") for k in keys)
@@ -57,3 +58,15 @@ def test_cascade_round_trip_keeps_every_stage_under_prefixed_keys(tmp_path):
         assert not torch.equal(loaded.stages[0](x), build_model("wave_unet", sources=["vocals"], num_levels=3,
                                                                 growth=6).eval()(x))
     assert loaded.sources == ("drums", "bass", "other", "vocals")
+
+
+def test_cascade_with_a_restricted_informed_stage_round_trips(tmp_path):
+    torch.manual_seed(0)
+    informed = build_model("conv_baseline", conditioning="embedding", kernel_size=9, hidden=6)
+    cascade = build_model("cascade", stages=[informed.with_sources(["piano"])], residual="rest").eval()
+    save_model_dir(cascade, tmp_path / "c")
+    loaded = load_model(str(tmp_path / "c"))
+    x = torch.randn(1, 1, 500)
+    with torch.no_grad():
+        assert loaded.sources == cascade.sources == ("piano", "rest")
+        assert torch.allclose(loaded(x), cascade(x), atol=1e-6)

@@ -158,10 +158,8 @@ class Cascade(SeparationModel):
         arch = getattr(model, "architecture", None)
         if arch is None:
             raise ModelError(f"cascade stage {k} ({type(model).__name__}) is not a registered model; cannot save")
-        config = {"model": arch, "args": dict(getattr(model, "init_args", {}))}
-        if tuple(self.stage_stems[k]) != tuple(model.sources):
-            config["stems"] = list(self.stage_stems[k])
-        return config
+        # Stems always written: a stage restricted with ``with_sources`` rebuilds with all its outputs.
+        return {"model": arch, "args": dict(getattr(model, "init_args", {})), "stems": list(self.stage_stems[k])}
 
     # --- running --------------------------------------------------------------------------
 
