@@ -126,3 +126,14 @@ def test_bad_settings_are_config_errors():
         ChunkPool(fake_song, segment=SEG, reuse_factor=0.5)
     with pytest.raises(ConfigError):
         ChunkPool(fake_song, segment=0)
+
+
+def test_songs_without_usable_chunks_raise_instead_of_hanging():
+    def silent(seed):
+        return {k: np.zeros((2, SONG), np.float32) for k in ("drums", "bass", "other", "vocals")}
+
+    with pytest.raises(ConfigError, match="no usable chunk"):
+        next(iter(ChunkPool(silent, segment=SEG, workers=0, pool_size=4)))
+    with pytest.raises(ConfigError, match="no usable chunk"):
+        next(iter(ChunkPool(silent, segment=SEG, workers=1, pool_size=4)))
+    assert not mp.active_children()

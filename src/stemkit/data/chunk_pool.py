@@ -37,6 +37,8 @@ from stemkit.models.base import SOURCES_4
 
 #: Seconds between liveness checks of the renderer processes while waiting for chunks.
 _POLL_S = 1.0
+#: Songs in a row without a chunk that passes the silence filter before giving up.
+_MAX_EMPTY_SONGS = 100
 #: Seconds a renderer gets to exit after being told to stop, before it is terminated.
 _JOIN_S = 5.0
 
@@ -132,20 +134,18 @@ class ChunkPool(IterableDataset):
         served, empty_songs = 0, 0
         low_water = max(1, self.pool_size // 2)
         while budget is None or served < budget:
-            if blocking_source is None:
-                while len(pool) < self.pool_size:
+            while len(pool) < self.pool_size:
+                if blocking_source is None:
                     chunks = next(songs)
-                    empty_songs = empty_songs + 1 if not chunks else 0
-                    if empty_songs > 1000:
-                        raise ConfigError("make_song gave 1000 songs in a row without one usable "
-                                          "chunk (all silent?)")
-                    pool.extend([m, s, self._uses(rng)] for m, s in chunks)
-            else:
-                while len(pool) < self.pool_size:
+                else:
                     chunks = blocking_source(len(pool) < low_water)
-                    if chunks is None:
+                    if chunks is None:  # nothing ready and the pool is full enough
                         break
-                    pool.extend([m, s, self._uses(rng)] for m, s in chunks)
+                empty_songs = 0 if chunks else empty_songs + 1
+                if empty_songs >= _MAX_EMPTY_SONGS:
+                    raise ConfigError(f"{_MAX_EMPTY_SONGS} songs in a row gave no usable chunk "
+                                      f"(silent, or one source alone?)")
+                pool.extend([m, s, self._uses(rng)] for m, s in chunks)
             k = int(rng.integers(len(pool)))
             mix, stems, uses = pool[k]
             if uses <= 1:

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
+from stemkit.audio import adapt_channels
 from stemkit.data.loader_silence import keep_chunk
 
 Chunk = tuple  # (mix (C, T) float32, stems (S, C, T) float32)
@@ -28,7 +29,8 @@ def song_arrays(song: dict, sources: Sequence[str], channels: int = 2) -> tuple[
     those that are not targets); a target the song lacks is silence. Stems are padded to the
     longest one; mono is duplicated to ``channels``.
     """
-    arrays = {k: _channels(np.asarray(v, dtype=np.float32), channels) for k, v in song.items()}
+    arrays = {k: adapt_channels(np.atleast_2d(np.asarray(v, dtype=np.float32)), channels)
+              for k, v in song.items()}
     if not arrays:
         raise ValueError("make_song returned no stems")
     length = max(a.shape[-1] for a in arrays.values())
@@ -38,7 +40,7 @@ def song_arrays(song: dict, sources: Sequence[str], channels: int = 2) -> tuple[
     if "mixture" in arrays:
         mix = arrays["mixture"]
     else:
-        mix = np.sum([a for k, a in arrays.items()], axis=0).astype(np.float32)
+        mix = np.sum(list(arrays.values()), axis=0).astype(np.float32)
     return mix, stems
 
 
@@ -71,14 +73,3 @@ def cut_song(mix: np.ndarray, stems: np.ndarray, segment: int, max_chunks: int |
             chunks.append((m, s))
     return chunks
 
-
-def _channels(x: np.ndarray, channels: int) -> np.ndarray:
-    if x.ndim == 1:
-        x = x[None]
-    if x.shape[0] == channels:
-        return x
-    if channels == 1:
-        return x.mean(axis=0, keepdims=True)
-    if x.shape[0] == 1:
-        return np.repeat(x, channels, axis=0)
-    return x[:channels]

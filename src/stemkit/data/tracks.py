@@ -22,6 +22,7 @@ from typing import Sequence, Union
 
 import numpy as np
 
+from stemkit.audio import adapt_channels, resample
 from stemkit.data.loader_io import Source, describe, read_source, source_info
 from stemkit.errors import AudioReadError, ConfigError
 from stemkit.models.base import SOURCES_4
@@ -74,7 +75,7 @@ class Track:
 
     @property
     def channels(self) -> int:
-        """Largest channel count among the track's files."""
+        """Largest channel count among the track's files (chunks have at most 2 unless asked)."""
         return self._geometry()[2]
 
     @property
@@ -88,8 +89,8 @@ class Track:
              channels: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:
         """Whole track: mixture ``(C, T)``, stems ``(S, C, T)`` float32 and the rate they are at.
 
-        ``sample_rate`` resamples (default: native rate); ``channels`` (1 or 2) down/up-mixes
-        (default: the track's largest channel count).
+        ``sample_rate`` resamples (soxr; default: native rate); ``channels`` (1 or 2) down/up-mixes
+        (default: the track's largest channel count, at most 2).
         """
         frames, rate, _ = self._geometry()
         out_rate = int(sample_rate or rate)
@@ -108,7 +109,9 @@ class Track:
         """
         frames, rate, native_channels = self._geometry()
         out_rate = int(sample_rate or rate)
-        out_channels = int(channels or native_channels)
+        out_channels = int(channels or min(native_channels, 2))
+        if out_channels not in (1, 2):
+            raise ConfigError(f"channels must be 1 or 2, got {channels}")
         if out_rate == rate:
             read_start, read_len, crop = int(start), int(length), 0
         else:
@@ -126,8 +129,8 @@ class Track:
                     audio, _ = read_source(part, read_start, read_len)
                 else:  # a file at another rate than the track: bring it to the track rate whole
                     audio, sr = read_source(part)
-                    audio = _resample(audio, sr, rate)[:, read_start:read_start + read_len]
-                audio = _fit_channels(audio, out_channels)
+                    audio = resample(audio, sr, rate)[:, read_start:read_start + read_len]
+                audio = adapt_channels(audio, out_channels)
                 n = min(audio.shape[1], read_len)
                 total[:, :n] += audio[:, :n]
             # samples past the track's end are silence even if one file is longer
@@ -163,7 +166,7 @@ class Track:
             first = int(round(crop * out_rate / rate))
 
             def convert(x: np.ndarray) -> np.ndarray:
-                return _fit_length(_resample(x, rate, out_rate)[:, first:], length)
+                return _fit_length(resample(x, rate, out_rate)[:, first:], length)
 
             mix = None if mix is None else convert(mix)
             stems = np.stack([convert(s) for s in stems]) if len(stems) else \
@@ -188,39 +191,12 @@ def _complement_of(name: str) -> str | None:
     return None
 
 
-def _fit_channels(audio: np.ndarray, channels: int) -> np.ndarray:
-    """``(C_in, T)`` -> ``(channels, T)``: mono is duplicated, extra channels averaged to mono."""
-    have = audio.shape[0]
-    if have == channels:
-        return audio
-    if channels == 1:
-        return audio.mean(axis=0, keepdims=True)
-    if have == 1:
-        return np.repeat(audio, channels, axis=0)
-    if have > channels:
-        return audio[:channels]
-    raise ConfigError(f"cannot turn {have} channels into {channels}")
-
-
 def _fit_length(x: np.ndarray, length: int) -> np.ndarray:
     """Cut or zero-pad the last axis to ``length``."""
     if x.shape[-1] >= length:
         return x[..., :length]
     pad = [(0, 0)] * (x.ndim - 1) + [(0, length - x.shape[-1])]
     return np.pad(x, pad)
-
-
-def _resample(x: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
-    """``(C, T)`` resampled with the project's resampler (soxr)."""
-    if sr_in == sr_out:
-        return x
-    try:
-        from stemkit.audio import resample
-    except ImportError:
-        import soxr
-
-        return np.ascontiguousarray(soxr.resample(x.T, sr_in, sr_out, quality="HQ").T, np.float32)
-    return np.asarray(resample(x, sr_in, sr_out), np.float32)
 
 
 def find_tracks(root, *, layout: str = "auto", split: str | None = None,
