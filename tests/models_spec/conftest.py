@@ -12,7 +12,8 @@ from stemkit.models import build_model
 # test area runs in seconds on one core.
 TINY = {
     "spec_unet": dict(n_fft=256, hop=64, base_channels=4, segment=4096, sample_rate=8000, dropout=0.0),
-    "chandna": dict(n_fft=256, hop=64, frames=9, t2=4, n1=8, n2=6, bottleneck=16, segment=4096, sample_rate=8000),
+    "chandna": dict(n_fft=256, hop=64, frames=9, t2=4, n1=8, n2=6, bottleneck=16, segment=4096,
+                    sample_rate=8000),
     "vocal_mask": dict(n_fft=256, hop=64, stft_frames=9, res_dims=[[4, 4], [4, 8]], segment=4096,
                        sample_rate=8000, eval_batch=64),
 }

@@ -28,10 +28,12 @@ def test_stereo_variant_takes_both_channels_as_input_channels():
     assert model.num_parameters == 489_142 + 513 * 50 + 4 * (513 * 50 + 1)
     with pytest.raises(ValueError, match="stereo"):
         build_model("chandna", stereo=True, channels=1)
+    with pytest.raises(ValueError, match="2 channels"):
+        model(torch.zeros(1, 1, 1000))
 
 
 @pytest.mark.parametrize("stereo", [False, True])
-@pytest.mark.parametrize("length", [64 * 8, 64 * 30 + 17, 4096, 100])
+@pytest.mark.parametrize("length", [64 * 8, 64 * 30 + 17, 4096, 9001, 100])
 def test_shapes_and_masks_sum_to_one(tiny, stereo, length):
     model = tiny("chandna", stereo=stereo)
     mix = torch.randn(2, 2, length) * 0.1
@@ -69,7 +71,9 @@ def test_overlapping_blocks_average_masks(tiny):
     with torch.no_grad():
         masks = model.masks(mag)
         # Frame 4 lies in the blocks starting at frames 0 and 3 (9-frame blocks, hop 3).
-        blocks = [model.block_masks(mag[..., s:s + 9].reshape(2, 1, 129, 9).transpose(-1, -2)) for s in (0, 3)]
+        blocks = [
+            model.block_masks(mag[..., s:s + 9].reshape(2, 1, 129, 9).transpose(-1, -2)) for s in (0, 3)
+        ]
     expected = (blocks[0][:, :, :, 4] + blocks[1][:, :, :, 1]) / 2  # (2 channels, S, 1, F)
     assert torch.allclose(masks[0, :, :, :, 4], expected[:, :, 0].transpose(0, 1), atol=1e-6)
     assert torch.allclose(masks.sum(dim=1), torch.ones(1, 2, 129, 20), atol=1e-5)

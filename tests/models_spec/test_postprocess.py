@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from stemkit.errors import ConfigError
-from stemkit.postprocess import DenoiseGate, band_limit, denoise_gate, gate_gain, highpass, hilbert_envelope, lowpass
+from stemkit.postprocess import (
+    DenoiseGate,
+    band_limit,
+    denoise_gate,
+    gate_gain,
+    highpass,
+    hilbert_envelope,
+    lowpass,
+)
 
 SR = 8000
 

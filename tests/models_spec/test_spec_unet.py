@@ -23,7 +23,8 @@ def test_defaults_follow_seed_002():
     head_conv, head_act = unet.head
     assert head_conv.kernel_size == (1, 1) and head_conv.out_channels == 2
     assert isinstance(head_act, nn.ReLU)
-    assert build_model("spec_unet", sources=("drums", "bass", "other", "vocals")).unet.head[0].out_channels == 4
+    four = build_model("spec_unet", sources=("drums", "bass", "other", "vocals"))
+    assert four.unet.head[0].out_channels == 4
 
 
 def test_two_second_chunk_is_padded_to_1040x176_and_cropped_back():

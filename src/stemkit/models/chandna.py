@@ -3,9 +3,10 @@
 STFT 1024 / hop 256 (Hann, 75 % overlap). The network sees blocks of ``T = 25`` frames of the
 mixture magnitude, laid out as images ``(time 25, frequency 513)``:
 
-- encoder: a *vertical* convolution ``(t1 x f1) = (1 x 513)`` (``f1=None``: all bins) with 50 filters (timbre, one frame
-  at a time), a *horizontal* convolution ``(12 x 1)`` with 30 filters (temporal evolution), then
-  a dense layer of 128 units with ReLU; the convolutions have no activation;
+- encoder: a *vertical* convolution ``(t1 x f1) = (1 x 513)`` with 50 filters (timbre, one
+  frame at a time; ``f1=None`` means all bins), a *horizontal* convolution ``(12 x 1)`` with 30
+  filters (temporal evolution), then a dense layer of 128 units with ReLU; the convolutions
+  have no activation;
 - one decoder per source: dense (ReLU) back to ``14 x 30``, reshape, the two convolutions
   transposed, then the absolute value;
 - the S non-negative outputs become ratio masks (normalised by their sum), applied to the
@@ -76,7 +77,10 @@ class ChandnaDecoder(nn.Module):
         return self.deconv_v(self.deconv_h(x)).abs()
 
 
-@register("chandna", description="Chandna et al. 2017 conv encoder, one decoder per source, ratio masks (seed 004)")
+@register(
+    "chandna",
+    description="Chandna et al. 2017 conv encoder, one decoder per source, ratio masks (seed 004)",
+)
 class Chandna(SeparationModel):
     """Chandna et al. 2017 network: ``mix (B, C, T) -> stems (B, S, C, T)``."""
 
@@ -124,6 +128,8 @@ class Chandna(SeparationModel):
     def masks(self, mix_mag: torch.Tensor) -> torch.Tensor:
         """Mixture magnitude ``(B, C, F, N)`` -> masks ``(B, S, C, F, N)`` over all N frames."""
         batch, channels, bins, frames = mix_mag.shape
+        if self.stereo and channels != 2:
+            raise ValueError(f"the stereo network needs 2 channels, got {channels}")
         net_ch = channels if self.stereo else 1
         images = mix_mag.reshape(-1, net_ch, bins, frames)  # mono: channels folded into batch
         n_blocks = max(1, -(-(frames - self.frames) // self.block_hop) + 1)
@@ -137,9 +143,9 @@ class Chandna(SeparationModel):
         masks = masks.reshape(b, n_blocks, len(self.sources), net_ch, self.frames, bins)
         masks = self._overlap_average(masks, padded_len)  # (b, S, c, F, padded_len)
         masks = masks[..., :frames]
-        return masks.reshape(batch, -1, len(self.sources), net_ch, bins, frames).transpose(1, 2).reshape(
-            batch, len(self.sources), channels, bins, frames
-        )
+        # (batch * groups, S, c, F, N) with groups * c == channels -> (batch, S, channels, F, N)
+        masks = masks.reshape(batch, -1, len(self.sources), net_ch, bins, frames).transpose(1, 2)
+        return masks.reshape(batch, len(self.sources), channels, bins, frames)
 
     def _overlap_average(self, masks: torch.Tensor, length: int) -> torch.Tensor:
         """Block masks ``(b, n_blocks, S, c, 25, F)`` -> frame masks ``(b, S, c, F, length)``.

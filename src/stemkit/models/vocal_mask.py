@@ -44,7 +44,10 @@ MASK_MODES = ("binary", "soft")
 TARGET_MASKS = ("threshold", "ibm")
 
 
-@register("vocal_mask", description="Vocal Mask CNN: centre-frame binary vocal mask from mel-weighted windows (seed 003)")
+@register(
+    "vocal_mask",
+    description="Vocal Mask CNN: centre-frame binary vocal mask from mel-weighted windows (seed 003)",
+)
 class VocalMask(SeparationModel):
     """Vocal Mask CNN: ``mix (B, C, T) -> (vocals, accompaniment) (B, 2, C, T)``."""
 
@@ -107,9 +110,10 @@ class VocalMask(SeparationModel):
         half = self.stft_frames // 2
         padded = torch.nn.functional.pad(features, (half, half))
         b, bins, _ = features.shape
+        per_call = max(1, self.eval_batch // b)  # centres per network call (b windows each)
         out = []
-        for start in range(0, len(centres), max(1, self.eval_batch // max(1, b))):
-            idx = centres[start:start + max(1, self.eval_batch // max(1, b))]
+        for start in range(0, len(centres), per_call):
+            idx = centres[start:start + per_call]
             # padded[..., c : c + frames] is the window centred on frame c (offset by the padding).
             cols = idx[:, None] + torch.arange(self.stft_frames, device=idx.device)[None, :]
             windows = padded[:, :, cols]  # (b, F, w, frames)
