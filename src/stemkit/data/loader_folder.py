@@ -14,9 +14,11 @@ import fnmatch
 from pathlib import Path
 from typing import Sequence
 
+from stemkit.audio.formats import SOUNDFILE_EXTENSIONS
 from stemkit.errors import ConfigError
 
-AUDIO_EXTS = (".wav", ".flac", ".ogg", ".mp3", ".aiff", ".aif", ".m4a")
+#: Audio files a song folder may hold: what libsndfile reads, plus AAC files (through ffmpeg).
+AUDIO_EXTS = SOUNDFILE_EXTENSIONS + (".m4a", ".aac")
 
 #: File-name patterns tried for each source (extend with ``names=``).
 DEFAULT_NAMES: dict[str, list[str]] = {

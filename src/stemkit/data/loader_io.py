@@ -23,13 +23,14 @@ import soundfile as sf
 
 from stemkit.audio import read_audio
 from stemkit.audio.ffmpeg import probe, require
+from stemkit.audio.formats import SOUNDFILE_EXTENSIONS
 from stemkit.errors import AudioReadError
 
 PathLike = Union[str, "os.PathLike[str]"]
 Source = Union[PathLike, tuple]
 
-#: Extensions libsndfile decodes with sample-exact seeking.
-SOUNDFILE_EXTS = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".aiff", ".aif", ".w64", ".caf")
+#: Extensions libsndfile decodes with sample-exact seeking (the project's list).
+SOUNDFILE_EXTS = SOUNDFILE_EXTENSIONS
 #: Bytes of decoded ffmpeg audio kept per process (env ``STEMKIT_DECODE_CACHE_MB``).
 DEFAULT_CACHE_MB = 1024
 
