@@ -132,3 +132,15 @@ def test_two_stage_training_with_early_stopping(musdb_root, tmp_path):
     # Resuming a finished run does nothing more.
     assert main(["train", "--name", "two", "--runs-dir", str(tmp_path), "--resume", "--quiet"]) == 0
     assert json.loads((run / "state.json").read_text())["stages"]["refine"]["steps"] == 4
+
+
+def test_augmentation_keeps_what_the_sources_leave_of_the_mixture(musdb_root):
+    # Training one stem: the rest of the mixture is augmented along with it, not dropped.
+    model = build_model("tiny_train_net", sources=("vocals",))
+    task = _task(musdb_root, model, sources=["vocals"], augment=[{"name": "gain", "min_db": -6, "max_db": -6}])
+    stems = torch.randn(2, 4, 2, 100)
+    mix, vocals = stems.sum(1), stems[:, 3:]
+    out_mix, out_stems = task._prepare(mix, vocals)
+    gain = 10 ** (-6 / 20)
+    torch.testing.assert_close(out_stems, vocals * gain)
+    torch.testing.assert_close(out_mix, mix * gain)

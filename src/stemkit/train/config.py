@@ -37,11 +37,13 @@ class DataSourceConfig:
     split: str | None = None
     names: dict | None = None  # folder layout: stem -> file name patterns
     tracks: list[str] | None = None  # keep only these track names
+    exclude_tracks: list[str] | None = None  # drop these (e.g. MUSDB's validation tracks from train)
+    real_split: Literal["train", "valid"] | None = None  # keep one part of stemkit's split of musdb18-7s
     max_tracks: int | None = None
     samples_per_epoch: int = 1000
     skip_silent: bool = True
     # synth: seed 001's run-time chunk pool over rendered songs
-    corpus: dict = field(default_factory=dict)
+    corpus: dict | str | None = None  # make_song config: a mapping, a YAML path, or None (default)
     pool_size: int = 256
     reuse_factor: float = 2.0
     max_chunks_per_song: int = 32

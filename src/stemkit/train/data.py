@@ -34,6 +34,17 @@ def select_tracks(src: DataSourceConfig, sources, where: str) -> list:
         if missing:
             raise ConfigError(f"{where}.tracks: not found in {src.root}: {', '.join(sorted(missing))}")
         tracks = [t for t in tracks if t.name in wanted]
+    if src.exclude_tracks is not None:
+        tracks = [t for t in tracks if t.name not in set(src.exclude_tracks)]
+    if src.real_split is not None:
+        from ..data.real_split import real_split
+
+        part = set(real_split()[src.real_split])
+        tracks = [t for t in tracks if t.name in part]
+        if not tracks:
+            raise ConfigError(f"{where}.real_split: none of the {src.real_split!r} excerpts are in {src.root}")
+    if not tracks:
+        raise ConfigError(f"{where}: no tracks left after tracks/exclude_tracks filtering")
     if src.max_tracks is not None:
         tracks = tracks[: src.max_tracks]
     return tracks
@@ -144,7 +155,7 @@ class TrainData(pl.LightningDataModule):
         # The pool cuts 44.1 kHz songs; ask for the chunk length that resamples to `segment`.
         length = int(round(self.segment * SYNTH_RATE / self.sample_rate))
         pool = ChunkPool(
-            functools.partial(make_song, config=src.corpus or None),
+            functools.partial(make_song, config=src.corpus),
             segment=length,
             workers=src.workers,
             pool_size=src.pool_size,

@@ -90,8 +90,12 @@ class SeparationTask(pl.LightningModule):
     def _prepare(self, mix: torch.Tensor, stems: torch.Tensor):
         stems = fit_channels(stems.float(), self.model.channels, dim=2)
         if self.augment is not None:
-            stems = self.augment(stems)
-            mix = stems.sum(dim=1)
+            # What the sources leave of the mixture (everything, when training one stem) is augmented
+            # as one more source, so the re-summed mixture still contains it.
+            mix = fit_channels(mix.float(), self.model.channels, dim=1)
+            rest = (mix - stems.sum(dim=1)).unsqueeze(1)
+            augmented = self.augment(torch.cat([stems, rest], dim=1))
+            stems, mix = augmented[:, :-1], augmented.sum(dim=1)
         return fit_channels(mix.float(), self.model.channels, dim=1), stems
 
     def training_step(self, batch, batch_idx):

@@ -316,6 +316,8 @@ def _describe_data(src) -> dict:
     out = {"type": src.type, "root": src.root, "split": src.split}
     if src.tracks is not None:
         out["tracks"] = list(src.tracks)
+    if src.real_split is not None:
+        out["real_split"] = src.real_split
     if src.max_tracks is not None:
         out["max_tracks"] = src.max_tracks
     if src.type == "synth":
