@@ -87,3 +87,22 @@ def test_model_table_lists_families():
     rows = {r["name"]: r for r in model_table()}
     assert rows["test_gain"]["family"] == "neural" and rows["test_gain"]["weights"] is False
     assert rows["test_gain"]["parameters"] == 2
+
+
+def test_safetensors_whose_header_length_starts_like_a_pickle_still_load(tmp_path):
+    # A header length of 0x80 + 256 k makes the file's first byte 0x80, like a pickle's protocol byte.
+    from safetensors.torch import save_file
+
+    for pad in range(0, 40):
+        state = {"gain": torch.zeros(2), "x" * (pad + 1): torch.zeros(1)}
+        save_file(state, str(tmp_path / "probe.safetensors"))
+        if (tmp_path / "probe.safetensors").read_bytes()[0] == 0x80:
+            break
+    else:
+        pytest.skip("could not produce a header length starting with 0x80")
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (tmp_path / "probe.safetensors").rename(folder / "model.safetensors")
+    (folder / "model.json").write_text(json.dumps({"model": "test_gain", "args": {}}))
+    with pytest.raises(ModelError, match="do not fit"):  # reaches the state-dict check: not refused as pickle
+        load_model_dir(folder)

@@ -85,13 +85,22 @@ def load_model_dir(path: str | Path, *, device: str | torch.device = "cpu") -> S
 
 
 def _check_not_pickle(weights: Path) -> None:
+    """Refuse anything that is not a safetensors file before any decoder sees it.
+
+    safetensors starts with an 8-byte little-endian header length followed by a JSON ``{``;
+    ``torch.save`` writes a zip archive (``PK``) or a raw pickle (``0x80`` protocol byte).
+    """
     with open(weights, "rb") as f:
-        head = f.read(8)
-    # torch.save writes a zip archive ("PK") or a raw pickle (0x80 protocol byte).
+        head = f.read(9)
+    size = weights.stat().st_size
+    header_len = int.from_bytes(head[:8], "little") if len(head) >= 8 else -1
+    if len(head) == 9 and head[8:9] == b"{" and 0 < header_len <= size - 8:
+        return
     if head[:2] == b"PK" or head[:1] == b"\x80":
         raise ModelError(
             "refusing to load a pickle/zip checkpoint disguised as safetensors", path=str(weights)
         )
+    raise ModelError("corrupt weights file (not a safetensors file)", path=str(weights))
 
 
 def save_model_dir(
