@@ -177,10 +177,14 @@ def write_song(song: RenderedSong, folder: str | Path, *, fine_stems: bool = Fal
     os.replace(tmp, folder / "song.mid")
     meta = {**song.meta, "files": {"midi": "song.mid", "stems": list(song.stems),
                                    "fine_stems": [f"stems/{c}.wav" for c in song.fine] if fine_stems else []}}
-    tmp = folder / ".meta.json.tmp"
-    tmp.write_text(json.dumps(meta, indent=1, default=_jsonable))
-    os.replace(tmp, folder / "meta.json")
+    _write_json(folder / "meta.json", meta)
     return folder
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=1, default=_jsonable))
+    os.replace(tmp, path)
 
 
 def _jsonable(obj):
@@ -237,9 +241,9 @@ def write_corpus(out: str | Path, n_songs: int, *, seed: int = 0, split=(0.8, 0.
     work = [(i, seed + i, splits[i], str(out), cfg_dict, tuple(source_spec), fine_stems)
             for i in range(n_songs)]
     Path(out).mkdir(parents=True, exist_ok=True)
-    (Path(out) / "synth_config.json").write_text(json.dumps(
-        {"songs": n_songs, "seed": seed, "split": list(split), "source": list(source_spec),
-         "config": cfg_dict}, indent=1, default=_jsonable))
+    _write_json(Path(out) / "synth_config.json",
+                {"songs": n_songs, "seed": seed, "split": list(split), "source": list(source_spec),
+                 "config": cfg_dict})
     bar = tqdm(total=n_songs, desc="rendering", unit="song",
                disable=quiet or not sys.stderr.isatty())
     done = []
