@@ -20,18 +20,24 @@ def pitch_contour(notes: list[SungNote], n_samples: int, sample_rate: int, rng: 
     """``(midi_pitch (T,), voiced (T,) bool)``.
 
     The target pitch is held through rests so each note glides in from the previous one (one-pole
-    portamento of ``glide_seconds``); vibrato fades in after ``vibrato_delay`` seconds of a note,
+    portamento of ``glide_seconds``), and a note after a rest starts with a short scoop from below;
+    vibrato fades in after ``vibrato_delay`` seconds of a note,
     at a per-note rate drawn from ``vibrato_rate`` Hz, with continuous phase.
     """
     target = np.full(n_samples, notes[0].pitch if notes else 60.0)
     voiced = np.zeros(n_samples, bool)
     depth = np.zeros(n_samples)
     rate = np.full(n_samples, np.mean(vibrato_rate))
+    prev_end = -1.0
     for n in notes:
         a, b = int(n.start * sample_rate), min(n_samples, int(n.end * sample_rate))
         if b <= a:
             continue
         target[a:] = n.pitch  # held until the next note overwrites it
+        if n.start - prev_end > 0.1:  # after a rest singers "scoop" up into the note from below
+            scoop = int(rng.uniform(0.03, 0.07) * sample_rate)
+            target[a: a + scoop] = n.pitch - rng.uniform(0.2, 0.6)
+        prev_end = n.end
         voiced[a:b] = True
         t = np.arange(b - a) / sample_rate
         ramp = np.clip((t - vibrato_delay) / 0.25, 0.0, 1.0)
