@@ -166,18 +166,21 @@ def build_page(settings: PageSettings, root: TempRoot):
                 downloads = gr.File(label="Downloads: each stem and a zip of all", file_count="multiple",
                                     interactive=False, elem_id="downloads")
                 summary = gr.JSON(visible=False)
-                with gr.Group(visible=False) as mixture_group:
+                with gr.Group(visible=False) as mixture_group, gr.Row(equal_height=True):
                     mixture_player = gr.Audio(label="mixture (your upload)", type="filepath", interactive=False,
-                                              elem_id="player-mixture")
+                                              buttons=["download"], elem_id="player-mixture", scale=2, min_width=240)
                     mixture_picture = gr.Image(label="mixture: waveform and spectrogram", type="filepath",
-                                               interactive=False, elem_id="picture-mixture")
+                                               interactive=False, buttons=["fullscreen"], elem_id="picture-mixture",
+                                               scale=3, show_label=False)
                 groups, players, pictures = [], [], []
                 for i in range(slots):
-                    with gr.Group(visible=False) as group:
+                    with gr.Group(visible=False) as group, gr.Row(equal_height=True):
                         players.append(gr.Audio(label=f"stem {i + 1}", type="filepath", interactive=False,
-                                                elem_id=f"player-{i}", elem_classes=["stem-player"]))
+                                                buttons=["download"], elem_id=f"player-{i}",
+                                                elem_classes=["stem-player"], scale=2, min_width=240))
                         pictures.append(gr.Image(label=f"stem {i + 1}", type="filepath", interactive=False,
-                                                 elem_id=f"picture-{i}"))
+                                                 buttons=["fullscreen"], elem_id=f"picture-{i}", scale=3,
+                                                 show_label=False))
                     groups.append(group)
         state = gr.State()
         model.change(card_for, model, card, api_visibility="private", queue=False)

@@ -1,0 +1,71 @@
+// Drive `stemkit serve` in headless Chromium: refuse a fake file, upload a song, wait for the
+// players and pictures, download one stem, save a screenshot.
+// usage: node separate_in_browser.mjs URL SONG OUTDIR [STEM]   -> prints a JSON report on stdout
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+import fs from 'node:fs';
+
+const [url, song, outDir, stem = 'vocals'] = process.argv.slice(2);
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const report = {};
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  await page.goto(url);
+  const fileInput = page.locator('#upload input[type=file]');
+
+  // 1. A file that only claims to be audio is refused with the server's message.
+  const fake = path.join(outDir, 'fake.wav');
+  fs.writeFileSync(fake, '<html>not audio</html>');
+  await fileInput.setInputFiles(fake);
+  await page.locator('#upload').getByText('fake.wav').waitFor({ timeout: 30000 });
+  await page.click('#separate');
+  const toast = page.getByText(/not a WAV file/).first();
+  await toast.waitFor({ timeout: 30000 });
+  report.error_message = (await toast.innerText()).trim();
+  await page.locator('button.toast-close').first().click();
+  await page.locator('#upload button[aria-label="Clear"]').first().click();
+
+  // 2. A real song: wait for every stem's player and picture.
+  await fileInput.setInputFiles(song);
+  await page.locator('#upload').getByText(path.basename(song)).waitFor({ timeout: 30000 });
+  const started = Date.now();
+  await page.click('#separate');
+  await page.locator('#picture-0 img').waitFor({ timeout: 120000 });
+  await page.locator('#status').getByText(/stems from/).waitFor({ timeout: 30000 });
+  report.seconds_to_result = (Date.now() - started) / 1000;
+  const players = page.locator('.stem-player:visible');
+  report.players = [];
+  for (let i = 0; i < await players.count(); i++) {
+    const label = (await players.nth(i).locator('[data-testid="block-label"]').innerText()).trim();
+    const src = await players.nth(i).locator('a[data-testid="download-link"]').getAttribute('href');
+    const picture = await page.locator(`#picture-${i} img`).getAttribute('src');
+    report.players.push({ label, src, picture });
+  }
+  // The browser can decode and play each stem.
+  report.durations = await page.evaluate(async (srcs) => Promise.all(srcs.map((s) => new Promise((resolve) => {
+    const a = new Audio();
+    a.preload = 'metadata';
+    a.onloadedmetadata = () => resolve(a.duration);
+    a.onerror = () => resolve(-1);
+    a.src = s;
+  }))), report.players.map((p) => p.src));
+
+  // 3. Download one stem from the downloads list, as a user would.
+  const link = page.locator(`#downloads a[data-testid="download-link"][download$=" - ${stem}.wav"]`);
+  const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+  report.download_name = download.suggestedFilename();
+  report.downloaded = path.join(outDir, report.download_name);
+  await download.saveAs(report.downloaded);
+
+  await page.mouse.move(0, 0);
+  report.screenshot = path.join(outDir, 'web.png');
+  await page.screenshot({ path: report.screenshot, fullPage: true });
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(report));
