@@ -59,11 +59,23 @@ def _py_synth(soundfont: str, sample_rate: int):
     return synth, sfid, write_float
 
 
+def _silence(synth, write_float) -> None:
+    # system_reset() releases ringing voices (a drum track's cymbals) but they still decay for a
+    # while: render that away so the next track starts from digital silence.
+    synth.system_reset()
+    scratch = np.zeros((2048, 2), dtype=np.float32)
+    for _ in range(200):
+        base = scratch.ctypes.data
+        write_float(synth.synth, 2048, base, 0, 2, base, 1, 2)
+        if not scratch.any():
+            return
+
+
 def _render_py(events: EventList, program: int, is_drum: bool, soundfont: str,
                sample_rate: int, n_samples: int) -> np.ndarray:
     synth, sfid, write_float = _py_synth(soundfont, sample_rate)
     chan = 9 if is_drum else 0
-    synth.system_reset()
+    _silence(synth, write_float)
     synth.program_select(chan, sfid, 128 if is_drum else 0, program if not is_drum else 0)
     out = np.zeros((n_samples, 2), dtype=np.float32)
     base = out.ctypes.data
