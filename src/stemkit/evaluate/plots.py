@@ -184,8 +184,9 @@ def track_figures(
                              layout="constrained")
     for i, stem in enumerate(sources):
         ax = axes[i, 0]
-        _draw_waveform(ax, references[i], sample_rate, color="tab:blue", alpha=0.5, label="reference")
-        _draw_waveform(ax, estimates[i], sample_rate, color="tab:orange", alpha=0.5, label="estimate")
+        # estimate underneath, reference on top: where the estimate sticks out is what it adds
+        _draw_waveform(ax, estimates[i], sample_rate, color="tab:orange", alpha=0.6, label="estimate")
+        _draw_waveform(ax, references[i], sample_rate, color="tab:blue", alpha=0.6, label="reference")
         ax.set_title(stem)
         ax.legend(loc="upper right", fontsize="small")
     axes[-1, 0].set_xlabel("time (s)")

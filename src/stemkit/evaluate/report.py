@@ -184,6 +184,10 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _block(seconds) -> str:
+    return f"{seconds:g} s" if seconds else "the whole track"
+
+
 def summary_markdown(summary: dict, results: list[TrackResult], config: dict) -> str:
     """The human report: SiSEC medians, seed 004's mean ± std, MDX SDR and signal difference."""
     sources = summary["sources"]
@@ -197,7 +201,7 @@ def summary_markdown(summary: dict, results: list[TrackResult], config: dict) ->
         f"- date: {config.get('date', '?')}; stemkit {config.get('stemkit_version', '?')}, "
         f"museval {config.get('museval_version', '?')}",
         f"- BSS Eval v4: {config.get('window', 1.0):g} s windows and hop, filters fitted per "
-        f"block of {config.get('block_seconds') or 'the whole track'} s",
+        f"block of {_block(config.get('block_seconds'))}",
         "",
         "## BSS Eval v4, SiSEC 2018 protocol (dB, higher is better)",
         "",

@@ -12,6 +12,7 @@ import datetime as _dt
 import os
 import sys
 import time
+import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -88,6 +89,10 @@ def evaluate_track(track, settings: EvalSettings, out_dir: Path) -> TrackResult:
     sources = list(model.sources)
     t0 = time.perf_counter()
     mix, refs, sr = track.load(sources)
+    silent = [s for s, r in zip(sources, refs) if not np.any(r)]
+    if silent:
+        warnings.warn(f"{track.name}: reference {', '.join(silent)} is silent throughout; BSS Eval "
+                      "cannot score any frame of this track (MDX SDR and signal difference still can)")
     t1 = time.perf_counter()
     estimates = separate_track(model, mix, refs, sr, settings)
     t2 = time.perf_counter()
