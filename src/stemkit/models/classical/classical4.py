@@ -1,0 +1,112 @@
+"""``classical``: a four-stem separator from DSP alone, stemkit's default until a trained model ships.
+
+One STFT, four soft masks that partition every bin (so the stems sum to the input):
+
+1. **drums**: the percussive part of a harmonic/percussive median-filter split. Below
+   ``kick_band`` Hz a second split with a much longer time kernel decides, because a kick's
+   boom lasts a few hundred ms and a short kernel would call it harmonic and hand it to the bass.
+2. **bass**: the harmonic part below ``bass_cutoff`` Hz (raised-cosine crossover).
+3. **vocals**: the harmonic part above the crossover, weighted by how *vocal* each bin looks:
+   non-repeating (REPET-SIM foreground) and/or centre-panned (stereo centre similarity).
+4. **other**: what is left.
+
+An optional EM multichannel Wiener pass (``wiener_iterations``) re-filters the mixture with the
+four masked estimates as source models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..base import SOURCES_4
+from ..registry import register
+from .centre import centre_mask, is_effectively_mono
+from .hpss import hpss_masks, kernel_sizes
+from .masking import MaskingSeparator, band_weight
+from .repet import repet_sim_foreground_mask
+
+VOCAL_CUES = ("repet", "centre", "both")
+
+
+@register("classical", description="Four stems from DSP alone: HPSS drums, low-band bass, REPET/centre vocals")
+class Classical4(MaskingSeparator):
+    """drums / bass / other / vocals by masking, no training (see the module docstring).
+
+    Knobs: ``harmonic_seconds`` / ``percussive_hz`` (HPSS kernels), ``kick_band`` /
+    ``kick_seconds`` (the long-kernel split of the low band), ``bass_cutoff`` / ``bass_width``
+    (crossover), ``vocal_cue`` (``"repet"``, ``"centre"`` or ``"both"``), ``vocal_gain``
+    (scales the vocal score), ``centre_sharpness``, ``neighbours`` and ``min_separation_seconds``
+    (REPET-SIM), ``n_fft`` / ``hop``, ``segment_seconds``, ``wiener_iterations``.
+    """
+
+    residual_index = 2  # "other"
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int = 44100,
+        n_fft: int = 4096,
+        hop: int = 1024,
+        harmonic_seconds: float = 0.25,
+        percussive_hz: float = 250.0,
+        kick_band: float = 300.0,
+        kick_seconds: float = 0.8,
+        bass_cutoff: float = 200.0,
+        bass_width: float = 100.0,
+        vocal_cue: str = "both",
+        vocal_gain: float = 1.0,
+        centre_sharpness: float = 1.0,
+        neighbours: int = 9,
+        min_separation_seconds: float = 1.0,
+        segment_seconds: float = 30.0,
+        wiener_iterations: int = 0,
+    ):
+        super().__init__(
+            sources=SOURCES_4,
+            sample_rate=sample_rate,
+            segment_seconds=segment_seconds,
+            n_fft=n_fft,
+            hop=hop,
+            wiener_iterations=wiener_iterations,
+        )
+        if vocal_cue not in VOCAL_CUES:
+            raise ValueError(f"vocal_cue must be one of {VOCAL_CUES}, got {vocal_cue!r}")
+        self.kernels = kernel_sizes(sample_rate, n_fft, hop, harmonic_seconds, percussive_hz)
+        self.kick_kernels = kernel_sizes(sample_rate, n_fft, hop, kick_seconds, percussive_hz)
+        self.kick_band = float(kick_band)
+        self.bass_cutoff, self.bass_width = float(bass_cutoff), float(bass_width)
+        self.vocal_cue = vocal_cue
+        self.vocal_gain = float(vocal_gain)
+        self.centre_sharpness = float(centre_sharpness)
+        self.neighbours = int(neighbours)
+        self.min_separation = max(1, int(round(min_separation_seconds * sample_rate / hop)))
+
+    def drum_mask(self, magnitude: np.ndarray) -> np.ndarray:
+        """Percussive mask ``(F, N)`` of the channel-mean ``magnitude (F, N)``."""
+        _, drums = hpss_masks(magnitude, *self.kernels)
+        low = self.frequencies < self.kick_band
+        if low.sum() >= 3:
+            # Only the low band, so the long kernel costs little.
+            _, kick = hpss_masks(magnitude[low], *self.kick_kernels)
+            drums[low] = kick
+        return drums
+
+    def vocal_score(self, spec: np.ndarray, harmonic_magnitude: np.ndarray) -> np.ndarray:
+        """How vocal each bin looks, ``(F, N)`` in [0, 1]."""
+        score = np.ones_like(harmonic_magnitude)
+        if self.vocal_cue in ("repet", "both") or is_effectively_mono(spec):
+            score *= repet_sim_foreground_mask(harmonic_magnitude, self.neighbours, self.min_separation)
+        if self.vocal_cue in ("centre", "both") and not is_effectively_mono(spec):
+            score *= centre_mask(spec, self.centre_sharpness)
+        return np.clip(self.vocal_gain * score, 0.0, 1.0)
+
+    def masks(self, spec: np.ndarray) -> np.ndarray:
+        """``(C, F, N)`` complex -> ``(4, 1, F, N)`` masks in SOURCES_4 order, summing to 1."""
+        magnitude = np.abs(spec).mean(axis=0)
+        drums = self.drum_mask(magnitude)
+        harmonic = 1.0 - drums
+        above = band_weight(self.frequencies, self.bass_cutoff, self.bass_width)[:, None]
+        bass = harmonic * (1.0 - above)
+        vocals = harmonic * above * self.vocal_score(spec, harmonic * magnitude)
+        other = np.clip(1.0 - drums - bass - vocals, 0.0, 1.0)
+        return np.stack([drums, bass, other, vocals])[:, None]
