@@ -134,14 +134,16 @@ class TimeShift(Augmentation):
 
     def forward(self, stems: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         self._check(stems)
-        batch, sources, _, length = stems.shape
+        batch, sources = stems.shape[:2]
         shape = (batch, 1) if self.same else (batch, sources)
         offsets = torch.randint(0, self.max_samples + 1, shape, generator=self._gen(generator))
-        offsets = offsets.expand(batch, sources)
-        # gather with (t - offset) mod T: out[..., t] = x[..., t - offset]
-        index = (torch.arange(length)[None, None, :] - offsets[..., None]) % length
-        index = index[:, :, None, :].expand_as(stems)
-        return torch.gather(stems, 3, index)
+        offsets = offsets.expand(batch, sources).tolist()
+        # one roll per stem: a gather index would cost 8 bytes per sample of the whole batch
+        out = torch.empty_like(stems)
+        for b in range(batch):
+            for s in range(sources):
+                out[b, s] = torch.roll(stems[b, s], offsets[b][s], dims=-1)
+        return out
 
 
 class _PerItemLibrosa(Augmentation):
