@@ -16,6 +16,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import os
 import sys
 import warnings
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ class TrainingRun:
         atomic_write_text(self.dir / STATE_FILE, json.dumps(self.state, indent=2) + "\n")
 
     def say(self, text: str) -> None:
-        if not self.opts.quiet:
+        if not self.opts.quiet and launch_rank(self.opts.devices) == 0:
             print(text, file=sys.stderr, flush=True)
 
     def run(self) -> dict:
@@ -142,7 +143,8 @@ class TrainingRun:
         _quiet_lightning(self.opts.quiet)
         cfg = self.cfg
         self.dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.dir / "config.yaml", dump_yaml(cfg))
+        if launch_rank(self.opts.devices) == 0:
+            atomic_write_text(self.dir / "config.yaml", dump_yaml(cfg))
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
         self.model = build_training_model(cfg)
         self.loss = build_loss(cfg.loss.name, sources=cfg.sources, **cfg.loss.args)
@@ -343,6 +345,21 @@ def _read_metrics(path: Path) -> list[dict]:
 
 
 # -- entry point ----------------------------------------------------------------------------------
+def launch_rank(devices: int) -> int:
+    """Global rank of this process when a DDP launcher started it (0 otherwise).
+
+    Lightning re-runs the command for ranks 1.. with LOCAL_RANK/NODE_RANK set; torchrun sets RANK;
+    SLURM's srun sets SLURM_PROCID. Those ranks join the run rank 0 creates.
+    """
+    env = os.environ
+    if "RANK" in env:
+        return int(env["RANK"])
+    if "SLURM_PROCID" in env and int(env.get("SLURM_NTASKS", "1")) > 1:
+        return int(env["SLURM_PROCID"])
+    return int(env.get("NODE_RANK", 0)) * devices + int(env.get("LOCAL_RANK", 0))
+
+
+
 def train(config: str | Path | None, overrides: list[str], opts: RunOptions) -> TrainingRun:
     """Start (or with ``opts.resume`` continue) run ``opts.name`` under ``opts.runs_dir``."""
     run_dir = Path(opts.runs_dir) / opts.name
@@ -354,7 +371,7 @@ def train(config: str | Path | None, overrides: list[str], opts: RunOptions) -> 
     else:
         if config is None:
             raise ConfigError("--config is required (or --resume an existing run)")
-        if saved.exists():
+        if saved.exists() and launch_rank(opts.devices) == 0:
             raise ConfigError(f"run folder {run_dir} already exists; pass --resume or choose another --name")
         cfg = load_config(config, overrides)
     run = TrainingRun(cfg, opts)
