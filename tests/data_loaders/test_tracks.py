@@ -67,3 +67,18 @@ def test_channels_mono_file_is_duplicated_and_downmix(tmp_path):
 def test_duration_from_headers(track):
     assert track.duration == pytest.approx(2.0)
     assert track.frames == 2 * SR and track.rate == SR
+
+
+def test_a_stem_at_another_rate_is_resampled_to_the_track_rate(tmp_path):
+    song = song_stems(5)
+    write_song(tmp_path / "m" / "S", {k: v for k, v in song.items() if k != "vocals"}, mixture=False)
+    t = np.arange(2 * SR) / (2 * SR)
+    vocals_16k = (0.2 * np.sin(2 * np.pi * 300 * t))[None].repeat(2, 0).astype(np.float32)
+    write(tmp_path / "m" / "S" / "vocals.wav", vocals_16k, sr=2 * SR)
+    track = find_tracks(tmp_path / "m")[0]
+    mix, stems, sr = track.load()
+    assert sr == SR and stems.shape == (4, 2, SR)
+    expected = (0.2 * np.sin(2 * np.pi * 300 * np.arange(SR) / SR)).astype(np.float32)
+    np.testing.assert_allclose(stems[3, 0, 100:-100], expected[100:-100], atol=2e-3)
+    m, s = track.read_chunk(3000, 1000)
+    np.testing.assert_allclose(s, stems[..., 3000:4000], atol=1e-6)
