@@ -10,7 +10,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from ..audio.formats import AUDIO_EXTENSIONS
-from ..errors import StemkitError
+from ..errors import AudioWriteError, StemkitError
 
 COMMAND = "separate"
 ORDER = 10
@@ -117,11 +117,20 @@ def _worker_init(args):
     _WORKER_SEP = _separator(args)
 
 
+def _internal(exc: Exception) -> str:
+    """One line for a bug hit on one file; the batch goes on (STEMKIT_DEBUG=1 re-raises)."""
+    if os.environ.get("STEMKIT_DEBUG"):
+        raise exc
+    return f"internal error: {exc.__class__.__name__}: {exc} (set STEMKIT_DEBUG=1 for a traceback)"
+
+
 def _worker(args, path: Path, fmt):
     try:
-        return str(path), _separate_one(args, _WORKER_SEP, path, fmt), None
+        return str(path), _separate_one(args, _WORKER_SEP, path, fmt), None, False
     except StemkitError as exc:
-        return str(path), None, str(exc)
+        return str(path), None, str(exc), False
+    except Exception as exc:  # a bug on this file must not lose the others
+        return str(path), None, f"{path}: {_internal(exc)}", True
 
 
 def run(args) -> int:
@@ -138,8 +147,9 @@ def run(args) -> int:
         probe.touch()
         probe.unlink()
     except OSError as exc:
-        raise StemkitError(f"cannot write to output folder ({exc.strerror or exc})", path=str(out_root)) from None
+        raise AudioWriteError(f"cannot write to output folder ({exc.strerror or exc})", path=str(out_root)) from None
     ok = 0
+    internal = False
     if args.jobs > 1 and len(files) > 1:
         import multiprocessing as mp
 
@@ -147,7 +157,8 @@ def run(args) -> int:
                                  initializer=_worker_init, initargs=(args,)) as pool:
             futures = [pool.submit(_worker, args, f, fmt) for f in files]
             for fut in as_completed(futures):
-                path, written, error = fut.result()
+                path, written, error, bug = fut.result()
+                internal |= bug
                 if error:
                     failures.append((path, error))
                     print(f"stemkit: error: {error}", file=sys.stderr)
@@ -163,6 +174,11 @@ def run(args) -> int:
                 failures.append((str(f), str(exc)))
                 print(f"stemkit: error: {exc}", file=sys.stderr)
                 continue
+            except Exception as exc:  # a bug on this file must not lose the others
+                internal = True
+                failures.append((str(f), f"{f}: {_internal(exc)}"))
+                print(f"stemkit: {failures[-1][1]}", file=sys.stderr)
+                continue
             ok += 1
             if not args.quiet:
                 print(f"{f} -> {Path(next(iter(written.values()))).parent}")
@@ -170,5 +186,5 @@ def run(args) -> int:
         print(f"stemkit: {len(failures)} input(s) failed, {ok} separated:", file=sys.stderr)
         for path, msg in failures:
             print(f"  {msg}", file=sys.stderr)
-        return 1
+        return 70 if internal else 1
     return 0
