@@ -103,3 +103,21 @@ def test_mix_tracks_is_seeded_and_leaves_sums_exact():
     dry, meta = mix_tracks(tracks, stems, MixConfig(enabled=False), SR, np.random.default_rng(5))
     ratio = [_rms(d) / _rms(t) for d, t in zip(dry, tracks)]
     assert np.allclose(ratio, ratio[0], rtol=1e-4)  # dry: one common scale, balance untouched
+
+
+def test_stem_levels_follow_the_configured_statistics():
+    from stemkit.data.mixing.chain import active_rms
+
+    cfg = MixConfig(level_db={"drums": (0.0, 0.0), "bass": (-10.0, 0.0), "other": (-5.0, 0.0)},
+                    track_level_sd=0.0, eq_probability=0, compression_probability=0,
+                    reverb_probability=0, saturation_probability=0, chorus_probability=0,
+                    delay_probability=0, pan_probability=0, width_range=(1.0, 1.0),
+                    bus_compression_probability=0, bus_limiter=False)
+    rng = np.random.default_rng(0)
+    tracks = [(rng.standard_normal((2, SR)) * s).astype(np.float32) for s in (0.3, 0.01, 0.2, 0.05)]
+    out, meta = mix_tracks(tracks, ["drums", "bass", "other", "other"], cfg, SR, np.random.default_rng(1))
+    db = {name: 20 * np.log10(active_rms(x, SR)) for name, x in
+          (("drums", out[0]), ("bass", out[1]), ("other", out[2] + out[3]))}
+    assert db["drums"] - db["bass"] == pytest.approx(10.0, abs=0.2)
+    assert db["drums"] - db["other"] == pytest.approx(5.0, abs=0.3)  # two tracks share the stem level
+    assert meta["stem_levels_db"] == {"drums": 0.0, "bass": -10.0, "other": -5.0}

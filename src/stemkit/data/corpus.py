@@ -149,7 +149,8 @@ def render_song(seed: int, config=None, source=None) -> RenderedSong:
             "backend": backend, "soundfonts": sorted({d["soundfont"] for d in track_meta if "soundfont" in d}),
             "tracks": track_meta, "fine_classes": {g: [c for c in classes if stem_group(c) == g]
                                                    for g in STEM_GROUPS},
-            "mix": {"room": mix_meta["room"], "bus": mix_meta["bus"]}, "config": cfg.to_dict()}
+            "mix": {"room": mix_meta["room"], "stem_levels_db": mix_meta["stem_levels_db"],
+                    "bus": mix_meta["bus"]}, "config": cfg.to_dict()}
     return RenderedSong(stems, fine, mixture, pm, meta)
 
 

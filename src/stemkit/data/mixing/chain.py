@@ -35,10 +35,24 @@ def _u(rng, bounds) -> float:
     return float(rng.uniform(bounds[0], bounds[1]))
 
 
-def draw_track_params(rng: np.random.Generator, cfg: MixConfig, stem: str) -> dict:
-    """Random, JSON-able settings of one track's chain."""
-    mean, sd = cfg.level_db.get(stem, (0.0, 0.0))
-    p: dict = {"level_db": float(rng.normal(mean, sd))}
+def draw_stem_levels(rng: np.random.Generator, cfg: MixConfig, stems: list[str]) -> dict:
+    """Level (dB) of each stem present, drawn from ``cfg.level_db`` statistics."""
+    levels = {}
+    for stem in dict.fromkeys(stems):
+        mean, sd = cfg.level_db.get(stem, (0.0, 0.0))
+        levels[stem] = float(rng.normal(mean, sd))
+    return levels
+
+
+def draw_track_params(rng: np.random.Generator, cfg: MixConfig, stem: str,
+                      stem_level_db: float = 0.0, tracks_in_stem: int = 1) -> dict:
+    """Random, JSON-able settings of one track's chain.
+
+    The track's level is its stem's level plus a per-track spread, less ``10 log10(n)`` so that
+    the ``n`` tracks of a stem together sit at the stem's level.
+    """
+    level = stem_level_db + rng.normal(0.0, cfg.track_level_sd) - 10 * np.log10(max(1, tracks_in_stem))
+    p: dict = {"level_db": float(level)}
     if not cfg.enabled:
         return {}
     if rng.random() < cfg.eq_probability:
@@ -95,7 +109,8 @@ def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sampl
     if cfg.enabled and cfg.reverb_probability > 0:
         room_meta = {"t60": _u(rng, cfg.reverb_t60), "predelay": _u(rng, (0.0, 0.03))}
         room = Room(room_impulse_response(rng, sample_rate, **room_meta))
-    params = [draw_track_params(rng, cfg, s) for s in stems]
+    levels = draw_stem_levels(rng, cfg, stems)
+    params = [draw_track_params(rng, cfg, s, levels[s], stems.count(s)) for s in stems]
     if cfg.enabled:
         out = [process_track(x, p, sample_rate, rng, room) for x, p in zip(tracks, params)]
     else:  # dry: the synthesizer's own balance (MIDI velocities and volumes) is kept
@@ -119,4 +134,5 @@ def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sampl
         scale = np.float32(10 ** (target / 20) / (np.abs(final).max() + 1e-12))
         out = [(x * scale).astype(np.float32) for x in out]
         bus["peak_db"] = target
-    return out, {"room": room_meta, "tracks": params, "bus": bus}
+    return out, {"room": room_meta, "stem_levels_db": levels if cfg.enabled else {},
+                 "tracks": params, "bus": bus}

@@ -19,7 +19,8 @@ class MixConfig:
     """
 
     enabled: bool = True
-    level_db: dict = field(default_factory=_levels)  # stem group -> (mean, sd)
+    level_db: dict = field(default_factory=_levels)  # stem -> (mean, sd) dB, relative
+    track_level_sd: float = 2.0  # spread (dB) of the tracks within one stem
     pan_probability: float = 0.8
     pan_range: tuple[float, float] = (-0.6, 0.6)  # -1 = left, 1 = right; drums/bass/vocals: x0.3
     width_range: tuple[float, float] = (0.6, 1.3)  # side/mid scale
