@@ -129,3 +129,15 @@ def test_folder_layout_name_patterns_and_unmatched_go_to_other(tmp_path):
     assert find_tracks(root)[0].meta["layout"] == "folder"
     with pytest.raises(ConfigError, match="pattern"):
         find_tracks(root, layout="folder", names={"vocals": [3]})
+
+
+def test_a_single_song_folder_is_one_track(musdb_hq):
+    tracks = find_tracks(musdb_hq / "train" / "Song 2")
+    assert [t.name for t in tracks] == ["Song 2"] and tracks[0].meta["layout"] == "musdb_hq"
+
+
+def test_real_flac_song_folder(real_track):
+    track = find_tracks(real_track)[0]
+    mix, stems, sr = track.load()
+    assert sr == 44100 and stems.shape == (4, 2, mix.shape[1])
+    assert 10 * np.log10(np.sum((mix - stems.sum(0)) ** 2) / np.sum(mix ** 2)) < -25

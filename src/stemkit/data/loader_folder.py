@@ -38,6 +38,15 @@ def song_dirs(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def songs_in(folder: Path) -> list[Path]:
+    """Song folders of ``folder``; a folder that holds audio files and no song folders is
+    itself the one song (``find_tracks("path/to/one_song")``)."""
+    songs = [d for d in song_dirs(folder) if audio_files(d)]
+    if not songs and audio_files(folder):
+        return [folder]
+    return songs
+
+
 def audio_files(folder: Path) -> list[Path]:
     """Audio files directly in ``folder``, sorted (``.stem.mp4`` containers excluded)."""
     if not folder.is_dir():
@@ -80,7 +89,7 @@ def find_folder_tracks(root: Path, *, split=None, sources=(), names=None) -> lis
         root = root / split
     table = name_patterns(sources, names)
     tracks = []
-    for song in song_dirs(root):
+    for song in songs_in(root):
         stems: dict[str, list[str]] = {}
         mixture, unmatched = None, []
         for path in audio_files(song):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from stemkit.data.loader_folder import AUDIO_EXTS, audio_files, find_folder_tracks, song_dirs
+from stemkit.data.loader_folder import AUDIO_EXTS, audio_files, find_folder_tracks, song_dirs, songs_in
 from stemkit.data.loader_medleydb import find_medleydb_tracks, medleydb_root
 from stemkit.data.tracks import Track
 from stemkit.errors import ConfigError
@@ -81,7 +81,7 @@ def find_musdb_hq_tracks(root: Path, *, split=None, sources=(), names=None) -> l
     """
     tracks = []
     for split_name, folder in split_dirs(root, split, MUSDB_SPLITS):
-        for song in song_dirs(folder):
+        for song in songs_in(folder):
             files = {f.stem.lower(): f for f in audio_files(song)}
             mixture = files.pop("mixture", None)
             if not files and mixture is None:
@@ -143,13 +143,12 @@ def detect_layout(root: Path) -> str | None:
         return "medleydb"
     canonical = set(MUSDB_STREAMS)
     for folder in candidates:
-        for song in song_dirs(folder):
+        for song in songs_in(folder):
             stems = {f.stem.lower() for f in audio_files(song)}
             if "mixture" in stems or len(stems & canonical) >= 2:
                 return "musdb_hq"
-    for folder in candidates:
-        if any(audio_files(song) for song in song_dirs(folder)):
-            return "folder"
+    if any(songs_in(folder) for folder in candidates):
+        return "folder"
     return None
 
 
