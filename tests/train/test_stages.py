@@ -144,3 +144,26 @@ def test_augmentation_keeps_what_the_sources_leave_of_the_mixture(musdb_root):
     gain = 10 ** (-6 / 20)
     torch.testing.assert_close(out_stems, vocals * gain)
     torch.testing.assert_close(out_mix, mix * gain)
+
+
+def test_cascade_stage_input_is_the_mixture_minus_earlier_stems(musdb_root):
+    # Seed 000's cascade: the drums stage sees the mixture without the vocals.
+    model = build_model("tiny_train_net", sources=("drums",))
+    task = _task(musdb_root, model, sources=["drums"], mixture_minus=["vocals"])
+    stems = torch.randn(2, 4, 2, 100)
+    loaded = stems[:, [0, 3]]  # what the loaders read: drums, then vocals
+    mix, target = task._prepare(stems.sum(1), loaded)
+    torch.testing.assert_close(mix, stems[:, :3].sum(1))
+    torch.testing.assert_close(target, stems[:, :1])
+    with pytest.raises(ConfigError, match="mixture_minus"):
+        load_config(raw=tiny_config(musdb_root, sources=["drums"], mixture_minus=["drums"]))
+
+
+def test_cascade_stage_trains_end_to_end(musdb_root, tmp_path):
+    cfg = tiny_config(musdb_root, max_steps=4, val_every=4, sources=["drums"], mixture_minus=["vocals"],
+                      model={"name": "tiny_train_net", "args": {}})
+    config = write_config(tmp_path / "stage.yaml", cfg)
+    assert main(["train", "--config", str(config), "--runs-dir", str(tmp_path), "--quiet"]) == 0
+    meta = json.loads((tmp_path / "stage" / "best" / "model.json").read_text())
+    assert meta["sources"] == ["drums"] and meta["data"]["mixture_minus"] == ["vocals"]
+    assert set(meta["metrics"]) >= {"val/sdr", "val/sdr_drums"}

@@ -153,6 +153,8 @@ class TrainConfig:
     model: ModelConfig
     data: DataConfig
     sources: list[str] = field(default_factory=lambda: list(SOURCES_4))
+    #: the model's input is the mixture minus these stems (a residual cascade stage, seed 000)
+    mixture_minus: list[str] = field(default_factory=list)
     segment: float | None = None  # seconds per training chunk (default: the model's segment)
     batch_size: int = 8
     loss: LossConfig = field(default_factory=LossConfig)
@@ -174,6 +176,9 @@ class TrainConfig:
     def validate(self, where: str) -> None:
         if len(set(self.sources)) != len(self.sources) or not self.sources:
             raise ConfigError(f"sources: must be distinct and non-empty, got {self.sources}")
+        overlap = set(self.mixture_minus) & set(self.sources)
+        if overlap or len(set(self.mixture_minus)) != len(self.mixture_minus):
+            raise ConfigError(f"mixture_minus: distinct stems that are not in sources, got {self.mixture_minus}")
         for key in ("batch_size", "max_steps", "val_every", "log_every"):
             if getattr(self, key) < 1:
                 raise ConfigError(f"{key}: must be >= 1, got {getattr(self, key)}")
@@ -193,6 +198,11 @@ class TrainConfig:
             raise ConfigError("schedule.name: plateau needs data.valid")
         if self.data.valid is not None and self.data.valid.type == "synth":
             raise ConfigError("data.valid.type: validation needs whole tracks, not 'synth'")
+
+    @property
+    def loaded_sources(self) -> list[str]:
+        """What the data loaders read: the trained sources, then the ones taken off the mixture."""
+        return list(self.sources) + list(self.mixture_minus)
 
     @property
     def every_checkpoint(self) -> int:

@@ -131,7 +131,7 @@ class TrainData(pl.LightningDataModule):
 
     # -- building -----------------------------------------------------------------------------
     def train_dataset(self, rank: int = 0):
-        src, sources = self.cfg.data.train, tuple(self.cfg.sources)
+        src, sources = self.cfg.data.train, tuple(self.cfg.loaded_sources)
         if src.type == "synth":
             return self._chunk_pool(src, sources, rank)
         from ..data.datasets import ChunkDataset
@@ -171,7 +171,7 @@ class TrainData(pl.LightningDataModule):
     def valid_tracks(self) -> list:
         if self._valid_tracks is None:
             src = self.cfg.data.valid
-            self._valid_tracks = [] if src is None else select_tracks(src, self.cfg.sources, "data.valid")
+            self._valid_tracks = [] if src is None else select_tracks(src, self.cfg.loaded_sources, "data.valid")
         return self._valid_tracks
 
     # -- Lightning hooks ----------------------------------------------------------------------
@@ -201,5 +201,5 @@ class TrainData(pl.LightningDataModule):
         from ..data.datasets import TrackDataset
 
         # batch_size=None: one whole track per step, not collated.
-        dataset = TrackDataset(tracks, tuple(self.cfg.sources), sample_rate=self.sample_rate, channels=self.channels)
+        dataset = TrackDataset(tracks, tuple(self.cfg.loaded_sources), sample_rate=self.sample_rate, channels=self.channels)
         return DataLoader(dataset, batch_size=None, num_workers=0)

@@ -87,7 +87,19 @@ class SeparationTask(pl.LightningModule):
                 total = total + l2 * w.pow(2).sum()
         return total
 
+    def take_off(self, mix: torch.Tensor, stems: torch.Tensor, dim: int = 1):
+        """Split loaded stems into trained ones and ``mixture_minus`` ones, removed from the mixture.
+
+        ``mix (B, C, T)``, ``stems (B, S + R, C, T)`` (``dim=1``; ``dim=0`` for one unbatched track).
+        """
+        trained = len(self.cfg.sources)
+        if stems.shape[dim] == trained:
+            return mix, stems
+        extra = stems.narrow(dim, trained, stems.shape[dim] - trained)
+        return mix - extra.sum(dim=dim), stems.narrow(dim, 0, trained)
+
     def _prepare(self, mix: torch.Tensor, stems: torch.Tensor):
+        mix, stems = self.take_off(mix.float(), stems.float())
         stems = fit_channels(stems.float(), self.model.channels, dim=2)
         if self.augment is not None:
             # What the sources leave of the mixture (everything, when training one stem) is augmented
@@ -115,8 +127,10 @@ class SeparationTask(pl.LightningModule):
         from ..engine import separate_tensor
 
         name, mix, stems = batch
-        mix = fit_channels(torch.as_tensor(np.asarray(mix), dtype=torch.float32), self.model.channels, dim=0)
-        stems = fit_channels(torch.as_tensor(np.asarray(stems), dtype=torch.float32), self.model.channels, dim=1)
+        mix, stems = self.take_off(torch.as_tensor(np.asarray(mix), dtype=torch.float32),
+                                   torch.as_tensor(np.asarray(stems), dtype=torch.float32), dim=0)
+        mix = fit_channels(mix, self.model.channels, dim=0)
+        stems = fit_channels(stems, self.model.channels, dim=1)
         estimate = separate_tensor(self.model, mix.to(self.device), device=self.device)
         estimate = estimate[..., : stems.shape[-1]].cpu()
         sdr = mdx_sdr(stems.numpy(), estimate.numpy())

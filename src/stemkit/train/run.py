@@ -291,6 +291,7 @@ class TrainingRun:
                 "train": _describe_data(cfg.data.train),
                 "valid": _describe_data(cfg.data.valid) if cfg.data.valid else None,
                 "sources": list(cfg.sources),
+                "mixture_minus": list(cfg.mixture_minus),
                 "segment_samples": self.segment,
             },
             "training": {
