@@ -29,8 +29,6 @@ from stemkit.errors import AudioReadError
 PathLike = Union[str, "os.PathLike[str]"]
 Source = Union[PathLike, tuple]
 
-#: Extensions libsndfile decodes with sample-exact seeking (the project's list).
-SOUNDFILE_EXTS = SOUNDFILE_EXTENSIONS
 #: Bytes of decoded ffmpeg audio kept per process (env ``STEMKIT_DECODE_CACHE_MB``).
 DEFAULT_CACHE_MB = 1024
 
@@ -53,7 +51,7 @@ def describe(source: Source) -> str:
 
 def uses_soundfile(source: Source) -> bool:
     """True when libsndfile reads this source directly (with seeking)."""
-    return source_stream(source) is None and source_path(source).suffix.lower() in SOUNDFILE_EXTS
+    return source_stream(source) is None and source_path(source).suffix.lower() in SOUNDFILE_EXTENSIONS
 
 
 def source_info(source: Source) -> tuple[int, int, int]:
@@ -84,9 +82,12 @@ def read_source(source: Source, start: int = 0, frames: int | None = None) -> tu
                     return np.zeros((f.channels, 0), np.float32), f.samplerate
                 f.seek(start)
                 data = f.read(-1 if frames is None else int(frames), dtype="float32", always_2d=True)
-                return np.ascontiguousarray(data.T), f.samplerate
+                rate = f.samplerate
         except (RuntimeError, sf.LibsndfileError) as exc:
             raise AudioReadError(f"cannot decode audio ({exc})", path=path) from None
+        if not np.isfinite(data).all():  # one NaN would poison a whole training run
+            raise AudioReadError("contains NaN or Inf samples", path=path)
+        return np.ascontiguousarray(data.T), rate
     audio, sr = _decoded(source)
     stop = None if frames is None else start + int(frames)
     return audio[:, start:stop], sr
