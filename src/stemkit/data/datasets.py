@@ -60,6 +60,8 @@ class _RandomChunks(Dataset):
         with ThreadPoolExecutor(max_workers=8) as pool:
             geometry = list(pool.map(lambda t: (t.frames, t.rate), self.tracks))
         self.lengths = np.array([int(f * self.sample_rate / r) for f, r in geometry])
+        if self.lengths.sum() <= 0:
+            raise ConfigError("every track is empty (0 samples)")
         self.weights = self.lengths / self.lengths.sum()
 
     def __len__(self) -> int:
