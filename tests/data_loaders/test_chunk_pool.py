@@ -12,7 +12,7 @@ from torch.utils.data import DataLoader
 
 from stemkit.data.chunk_pool import ChunkPool
 from stemkit.data.loader_song_chunks import song_seed
-from stemkit.errors import ConfigError
+from stemkit.errors import ConfigError, MissingToolError
 
 SEG = 400
 SONG = 4000  # 10 chunks per song
@@ -99,7 +99,13 @@ def test_endless_pool_stops_renderers_when_closed():
         len(pool)
 
 
+def missing_tool_song(seed: int) -> dict:
+    raise MissingToolError("no soundfont found")
+
+
 def test_renderer_errors_reach_the_consumer():
+    with pytest.raises(MissingToolError, match="no soundfont"):
+        next(iter(ChunkPool(missing_tool_song, segment=SEG, workers=1, pool_size=4)))
     pool = ChunkPool(failing_song, segment=SEG, workers=1, pool_size=4, seed=0)
     with pytest.raises(RuntimeError, match="renderer exploded"):
         next(iter(pool))

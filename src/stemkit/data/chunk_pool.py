@@ -14,6 +14,9 @@ Who renders:
 - with ``workers=0``, or inside ``DataLoader(num_workers=n)`` workers (which may not start
   processes of their own), the iterating process renders itself; this is exactly reproducible.
 
+Errors in ``make_song`` reach the training process: a :class:`StemkitError` as the same type and
+message, anything else as a ``RuntimeError`` carrying the renderer's traceback.
+
 Song ``i`` of producer ``p`` (of ``P``) in epoch ``e`` gets seed ``song_seed(seed, e, i*P + p)``,
 so DataLoader workers and renderer processes never render the same song.
 """
@@ -32,7 +35,7 @@ import torch
 from torch.utils.data import IterableDataset, get_worker_info
 
 from stemkit.data.loader_song_chunks import cut_song, song_arrays, song_seed
-from stemkit.errors import ConfigError
+from stemkit.errors import ConfigError, StemkitError
 from stemkit.models.base import SOURCES_4
 
 #: Seconds between liveness checks of the renderer processes while waiting for chunks.
@@ -189,6 +192,9 @@ class ChunkPool(IterableDataset):
                     if not any(p.is_alive() for p in processes):
                         raise RuntimeError("every chunk-pool renderer process has exited")
                     continue
+                if kind == "stemkit_error":
+                    error_type, message = payload
+                    raise error_type(message)
                 if kind == "error":
                     raise RuntimeError(f"make_song failed in a chunk-pool renderer:\n{payload}")
                 return payload
@@ -213,7 +219,10 @@ def _render_loop(pool: ChunkPool, producer: int, producers: int, chunk_queue, st
                     break
                 except queue_module.Full:
                     continue
-    except Exception:  # reported to the consumer, which raises it
+    except StemkitError as exc:  # a user-level error (missing soundfont...): same type, one line
+        if not stop.is_set():
+            chunk_queue.put(("stemkit_error", (type(exc), str(exc))))
+    except Exception:  # a bug: reported with the renderer's traceback
         if not stop.is_set():
             chunk_queue.put(("error", traceback.format_exc()))
     if stop.is_set():
