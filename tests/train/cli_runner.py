@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import tiny_model  # noqa: E402,F401
+import train_tiny_model  # noqa: E402,F401
 
 from stemkit.cli.main import main  # noqa: E402
 

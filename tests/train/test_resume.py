@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from conftest import tiny_config, write_config
+from train_helpers import tiny_config, write_config
 
 from stemkit.cli.main import main
 

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-from conftest import tiny_config, write_config
+from train_helpers import tiny_config, write_config
 
 from stemkit.cli.main import main
 from stemkit.errors import ConfigError

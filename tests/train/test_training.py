@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
-from conftest import tiny_config, write_config
+from train_helpers import tiny_config, write_config
 
 from stemkit.cli.main import main
 from stemkit.errors import ConfigError, ModelError
