@@ -36,3 +36,18 @@ if CHEAP not in architectures():
     class _SmoothMono(_Smooth):
         def __init__(self, segment: int = 4000):
             super().__init__(sample_rate=16000, channels=1, segment=segment)
+
+
+class _Gain(SeparationModel):
+    """A neural model with one weight per source: ``stem_s = gain_s * mix`` (weights of another shape)."""
+
+    def __init__(self, n: int = 2):
+        super().__init__(sources=tuple(f"s{k}" for k in range(n)), sample_rate=8000, channels=1, segment=800)
+        self.gain = torch.nn.Parameter(torch.full((n,), 1.0 / n))
+
+    def forward(self, mix: torch.Tensor) -> torch.Tensor:
+        return self.gain[None, :, None, None] * mix[:, None]
+
+
+if "robust_gain" not in architectures():
+    register("robust_gain", description="robustness tests: per-source gains")(_Gain)

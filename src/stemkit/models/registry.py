@@ -92,7 +92,7 @@ def build_model(name: str, **kwargs) -> SeparationModel:
     args = {**arch.defaults, **kwargs}
     try:
         model = arch.cls(**args)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:  # wrong names or values, e.g. from a hand-edited model.json
         raise ModelError(f"bad arguments for model {name!r}: {exc}") from None
     model.architecture = name
     model.init_args = args

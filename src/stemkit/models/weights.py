@@ -49,8 +49,10 @@ def read_sidecar(path: str | Path) -> dict:
         meta = json.loads(sidecar.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"unreadable sidecar ({exc.__class__.__name__})", path=str(sidecar)) from None
-    if not isinstance(meta, dict) or "model" not in meta:
+    if not isinstance(meta, dict) or not isinstance(meta.get("model"), str):
         raise ModelError("sidecar does not name a model architecture", path=str(sidecar))
+    if not isinstance(meta.get("args", {}), dict):
+        raise ModelError("sidecar 'args' must be a mapping of constructor arguments", path=str(sidecar))
     return meta
 
 
