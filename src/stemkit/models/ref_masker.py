@@ -1,0 +1,190 @@
+"""``ref_masker``: the realism ladder's fixed reference model (issue 5).
+
+A small Open-Unmix-like spectrogram masker, built to train in minutes on two CPU cores so that
+the *data* is the only thing that changes between rows of ``benchmarks/realism.py``:
+
+1. STFT of the mixture ``(B, C, T) -> (B, C, F, N)`` (n_fft 2048, hop 512 by default);
+2. input features per frame from the bins below ``max_freq`` (``Fb`` bins): ``log1p|X|`` of each
+   channel, plus optional classical features (``features``):
+
+   - ``"hpss"``: harmonic- and percussive-enhanced magnitudes per channel (median filters across
+     frames and across bins, as in HPSS), so drums and sustained notes are told apart by design;
+   - ``"centre"``: mid ``|L + R| / 2`` and side ``|L - R| / 2`` magnitudes (stereo only), the cue
+     centre-panned vocals and bass leave;
+
+3. a per-feature affine normalisation, ``fc -> LayerNorm -> tanh``, a bidirectional LSTM, a skip
+   connection, ``fc -> LayerNorm -> ReLU -> fc`` to one logit per (source, channel, bin);
+4. masks = ``softmax(logits / temperature)`` over sources: they sum to one, so the stems sum to
+   the mixture. ``temperature > 1`` softens the masks toward an even split, a cheap fix for
+   confidently wrong masks on real recordings;
+5. optional multichannel Wiener refinement (``wiener_iterations``, :func:`stemkit.dsp.wiener.wiener`
+   on the model's own STFT), then the iSTFT with the mixture phase.
+
+Training contract (``loss.inputs: spec``, e.g. ``alpha_l1``):
+
+- ``training_outputs(mix (B, C, T))`` -> ``{"spec": (B, S, C, F, N)`` masked magnitudes,
+  ``"mask": (B, S, C, F, N)``, ``"mix_spec": (B, C, F, N)``}``;
+- ``training_targets(stems (B, S, C, T))`` -> ``{"spec": (B, S, C, F, N)`` source magnitudes}``.
+
+``temperature`` and ``wiener_iterations`` act only at inference; changing them in a model
+folder's sidecar (``benchmarks/realism.py`` does so for its lever rows) needs no retraining.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..dsp.stft import Stft
+from ..dsp.wiener import wiener
+from .base import SOURCES_4, SeparationModel
+from .registry import register
+
+FEATURES = ("hpss", "centre")
+
+
+def median_filter(x: torch.Tensor, size: int, dim: int) -> torch.Tensor:
+    """Running median of odd length ``size`` along ``dim`` (edges replicated); same shape as ``x``."""
+    if size < 3:
+        return x
+    half = size // 2
+    moved = x.movedim(dim, -1)
+    lead = moved.shape[:-1]
+    flat = moved.reshape(-1, 1, moved.shape[-1])
+    padded = F.pad(flat, (half, half), mode="replicate").reshape(*lead, -1)
+    return padded.unfold(-1, size, 1).median(dim=-1).values.movedim(-1, dim)
+
+
+def hpss_magnitudes(mag: torch.Tensor, time_kernel: int, freq_kernel: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``mag (..., F, N)`` -> (harmonic-enhanced, percussive-enhanced) magnitudes, same shape.
+
+    Sustained partials survive a median across frames; drum hits survive a median across bins.
+    """
+    return median_filter(mag, time_kernel, dim=-1), median_filter(mag, freq_kernel, dim=-2)
+
+
+@register("ref_masker", description="Small BLSTM spectrogram masker: the realism ladder's fixed reference model")
+class RefMasker(SeparationModel):
+    """Reference masker: ``mix (B, C, T) -> stems (B, S, C, T)`` through softmax masks.
+
+    Args:
+        n_fft, hop: STFT size and hop.
+        max_freq: only bins below this frequency (Hz) are network input; masks cover every bin.
+        hidden: width of the recurrent core (each LSTM direction has ``hidden // 2`` units).
+        layers: LSTM layers.
+        temperature: softmax temperature of the masks at inference (1 = as trained).
+        wiener_iterations: EM Wiener iterations after masking (0 = off).
+        features: extra classical input features, any of ``"hpss"``, ``"centre"``.
+        hpss_time_kernel, hpss_freq_kernel: median lengths (frames, bins) of the ``"hpss"`` features.
+    """
+
+    def __init__(
+        self,
+        *,
+        sources: Sequence[str] = SOURCES_4,
+        sample_rate: int = 44100,
+        channels: int = 2,
+        segment: int = 6 * 44100,
+        n_fft: int = 2048,
+        hop: int = 512,
+        max_freq: float = 16000.0,
+        hidden: int = 128,
+        layers: int = 2,
+        temperature: float = 1.0,
+        wiener_iterations: int = 0,
+        features: Sequence[str] = (),
+        hpss_time_kernel: int = 17,
+        hpss_freq_kernel: int = 17,
+    ):
+        super().__init__(sources=sources, sample_rate=sample_rate, channels=channels, segment=segment)
+        unknown = [f for f in features if f not in FEATURES]
+        if unknown:
+            raise ValueError(f"unknown features {unknown}; known: {', '.join(FEATURES)}")
+        if "centre" in features and channels != 2:
+            raise ValueError("the 'centre' feature needs stereo input (channels=2)")
+        if temperature <= 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if wiener_iterations < 0:
+            raise ValueError(f"wiener_iterations must be >= 0, got {wiener_iterations}")
+        if hidden < 2 or hidden % 2 or layers < 1:
+            raise ValueError("hidden must be an even number >= 2 and layers >= 1")
+        self.stft = Stft(n_fft=int(n_fft), hop=int(hop), window="hann")
+        self.bins = self.stft.bins
+        self.input_bins = max(1, min(self.bins, int(round(max_freq * n_fft / sample_rate)) + 1))
+        self.temperature = float(temperature)
+        self.wiener_iterations = int(wiener_iterations)
+        self.features = tuple(features)
+        self.hpss_time_kernel, self.hpss_freq_kernel = int(hpss_time_kernel), int(hpss_freq_kernel)
+
+        maps = channels * (1 + 2 * ("hpss" in self.features)) + 2 * ("centre" in self.features)
+        width = maps * self.input_bins
+        # Per-feature affine normalisation learned from the data (log magnitudes are far from N(0, 1)).
+        self.input_shift = nn.Parameter(torch.zeros(width))
+        self.input_scale = nn.Parameter(torch.ones(width))
+        self.encode = nn.Sequential(nn.Linear(width, hidden, bias=False), nn.LayerNorm(hidden), nn.Tanh())
+        self.rnn = nn.LSTM(hidden, hidden // 2, num_layers=layers, batch_first=True, bidirectional=True)
+        self.decode = nn.Sequential(
+            nn.Linear(2 * hidden, hidden, bias=False), nn.LayerNorm(hidden), nn.ReLU(),
+            nn.Linear(hidden, len(self.sources) * channels * self.bins),
+        )
+        # Zero last layer: training starts from the even split (every mask 1 / S).
+        nn.init.zeros_(self.decode[-1].weight)
+        nn.init.zeros_(self.decode[-1].bias)
+
+    # -- features -------------------------------------------------------------------------------
+    def input_features(self, spec: torch.Tensor) -> torch.Tensor:
+        """Mixture STFT ``(B, C, F, N)`` complex -> network input ``(B, N, K * Fb)``."""
+        low = spec[..., : self.input_bins, :]
+        mag = low.abs()
+        maps = [mag]
+        if "hpss" in self.features:
+            harmonic, percussive = hpss_magnitudes(mag, self.hpss_time_kernel, self.hpss_freq_kernel)
+            maps += [harmonic, percussive]
+        if "centre" in self.features:
+            mid = (low[:, 0] + low[:, 1]).abs() / 2
+            side = (low[:, 0] - low[:, 1]).abs() / 2
+            maps.append(torch.stack([mid, side], dim=1))
+        x = torch.log1p(torch.cat(maps, dim=1))  # (B, K, Fb, N)
+        batch, _, _, frames = x.shape
+        return x.permute(0, 3, 1, 2).reshape(batch, frames, -1)
+
+    def mask_logits(self, spec: torch.Tensor) -> torch.Tensor:
+        """Mixture STFT ``(B, C, F, N)`` -> logits ``(B, S, C, F, N)``."""
+        batch, channels, bins, frames = spec.shape
+        x = (self.input_features(spec) + self.input_shift) * self.input_scale
+        h = self.encode(x)
+        r, _ = self.rnn(h)
+        out = self.decode(torch.cat([h, r], dim=-1))  # (B, N, S * C * F)
+        return out.reshape(batch, frames, len(self.sources), channels, bins).permute(0, 2, 3, 4, 1)
+
+    def masks(self, spec: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        """Mixture STFT ``(B, C, F, N)`` -> masks ``(B, S, C, F, N)`` summing to one over S."""
+        return torch.softmax(self.mask_logits(spec) / temperature, dim=1)
+
+    # -- training contract ------------------------------------------------------------------------
+    def training_outputs(self, mix: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``mix (B, C, T)`` -> masked magnitudes, masks and mixture magnitude (module docstring)."""
+        spec = self.stft(mix)
+        mag = spec.abs()
+        masks = self.masks(spec)
+        return {"spec": masks * mag.unsqueeze(1), "mask": masks, "mix_spec": mag}
+
+    def training_targets(self, stems: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``stems (B, S, C, T)`` -> ``{"spec": (B, S, C, F, N)}`` source magnitudes."""
+        return {"spec": self.stft(stems).abs()}
+
+    # -- inference ----------------------------------------------------------------------------------
+    def forward(self, mix: torch.Tensor) -> torch.Tensor:
+        """``mix (B, C, T)`` -> ``stems (B, S, C, T)``."""
+        spec = self.stft(mix)  # (B, C, F, N)
+        masks = self.masks(spec, self.temperature if not self.training else 1.0)
+        estimates = masks * spec.unsqueeze(1)  # mixture phase, (B, S, C, F, N)
+        if self.wiener_iterations > 0:
+            magnitudes = estimates.abs()
+            estimates = torch.stack([
+                wiener(spec[b], magnitudes[b], iterations=self.wiener_iterations) for b in range(spec.shape[0])
+            ])
+        return self.stft.inverse(estimates, mix.shape[-1])
