@@ -167,3 +167,13 @@ def test_cascade_stage_trains_end_to_end(musdb_root, tmp_path):
     meta = json.loads((tmp_path / "stage" / "best" / "model.json").read_text())
     assert meta["sources"] == ["drums"] and meta["data"]["mixture_minus"] == ["vocals"]
     assert set(meta["metrics"]) >= {"val/sdr", "val/sdr_drums"}
+
+
+def test_max_time_stops_a_stage(musdb_root, tmp_path):
+    cfg = tiny_config(musdb_root, max_steps=1_000_000, max_time="00:00:02", val_every=1_000_000)
+    config = write_config(tmp_path / "timed.yaml", cfg)
+    assert main(["train", "--config", str(config), "--runs-dir", str(tmp_path), "--quiet"]) == 0
+    state = json.loads((tmp_path / "timed" / "state.json").read_text())
+    assert state["stages"]["main"]["reason"] == "max_time"
+    assert 0 < state["stages"]["main"]["steps"] < 1_000_000
+    assert state["budget"]["wall_s"] >= 2.0

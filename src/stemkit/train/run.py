@@ -177,57 +177,69 @@ class TrainingRun:
         self.model.load_state_dict(load_model_dir(self.dir / which).state_dict())
 
     def _run_stage(self, stage: Stage, steps_before: int) -> int:
-        import lightning.pytorch as pl
-        from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
-        from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
-
+        """Train one stage (or resume it) to its end; returns the steps it reached."""
         from .data import TrainData
         from .module import SeparationTask
 
-        cfg, opts = self.cfg, self.opts
+        cfg = self.cfg
         ckpt_dir = self.dir / stage.checkpoint_dir
         resume_from = ckpt_dir / "last.ckpt"
         resuming = resume_from.is_file()
-        if resuming and not opts.resume:
-            raise ConfigError(f"run {opts.name!r} has a checkpoint; pass --resume to continue it")
-        resume_step = _checkpoint_step(resume_from) if resuming else 0
+        if resuming and not self.opts.resume:
+            raise ConfigError(f"run {self.opts.name!r} has a checkpoint; pass --resume to continue it")
         data = TrainData(cfg, sample_rate=self.model.sample_rate, channels=self.model.channels, segment=self.segment,
-                         batch_size=stage.batch_size, seed=stage.seed, resume_step=resume_step,
-                         max_steps=stage.max_steps)
+                         batch_size=stage.batch_size, seed=stage.seed, max_steps=stage.max_steps,
+                         resume_step=_checkpoint_step(resume_from) if resuming else 0)
+        self.stage, self.steps_before, self.trainer = stage, steps_before, None
+        # A resumed stage gets its budget and metrics rows back from the checkpoint.
+        self.budget = Budget() if resuming else Budget(**self.state["budget"])
+        rows = [] if resuming else _read_metrics(self.dir / "metrics.csv")
+        self.folders = ModelFolders(self.dir, monitor=self.monitor, describe=self._sidecar,
+                                    best_score=self._best_so_far())
+        trainer = self.trainer = self._trainer(stage, ckpt_dir, rows)
+        task = SeparationTask(self.model, self.loss, cfg, lr=stage.lr, max_steps=stage.max_steps,
+                              use_schedule=stage.name == "main")
+        self.say(f"stage {stage.name}: {'resuming from ' + str(resume_from) if resuming else 'starting'} "
+                 f"(max_steps {stage.max_steps}, batch {stage.batch_size}, lr {stage.lr:g})")
+        trainer.fit(task, datamodule=data, ckpt_path=str(resume_from) if resuming else None)
+        if trainer.interrupted:
+            raise KeyboardInterrupt
+        trainer.save_checkpoint(resume_from, weights_only=False)  # the exact final step
+        return self._finish_stage(stage, trainer)
+
+    @property
+    def monitor(self) -> str:
+        return self.cfg.early_stopping.monitor if self.cfg.early_stopping else "val/sdr"
+
+    def _best_so_far(self) -> float | None:
+        """best/ holds the best weights of the whole run: a refine stage must beat the main stage's best."""
+        earlier = [r["best"][self.monitor] for r in self.state["stages"].values() if self.monitor in r.get("best", {})]
+        if not earlier:
+            return None
+        return max(earlier) if self.monitor.endswith("sdr") else min(earlier)
+
+    def _trainer(self, stage: Stage, ckpt_dir: Path, rows: list[dict]):
+        import lightning.pytorch as pl
+        from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint, TQDMProgressBar
+
+        cfg, opts = self.cfg, self.opts
         has_valid = cfg.data.valid is not None
-        monitor = cfg.early_stopping.monitor if cfg.early_stopping else "val/sdr"
-        previous_rows = _read_metrics(self.dir / "metrics.csv") if not resuming else []
-        budget = Budget(**self.state["budget"]) if not resuming else Budget()
-        self.budget = budget
-        self.trainer = None
-        self.stage, self.steps_before = stage, steps_before
-        # best/ holds the best weights of the whole run: a refine stage must beat the main stage's best.
-        earlier = [r["best"][monitor] for r in self.state["stages"].values() if monitor in r.get("best", {})]
-        best_so_far = (max if monitor.endswith("sdr") else min)(earlier) if earlier else None
-        folders = ModelFolders(self.dir, monitor=monitor, describe=self._sidecar, best_score=best_so_far)
         callbacks = [
-            budget,
-            MetricsTable(self.dir / "metrics.csv", stage=stage.name, log_every=cfg.log_every, rows=previous_rows),
-            folders,
+            self.budget,
+            MetricsTable(self.dir / "metrics.csv", stage=stage.name, log_every=cfg.log_every, rows=rows),
+            self.folders,
             ModelCheckpoint(dirpath=ckpt_dir, filename="step-{step}", every_n_train_steps=cfg.every_checkpoint,
                             save_top_k=0, save_last=True, enable_version_counter=False),
         ]
         if cfg.early_stopping is not None:
             es = cfg.early_stopping
-            callbacks.append(EarlyStopping(monitor=es.monitor, mode=folders.mode, patience=es.patience,
+            callbacks.append(EarlyStopping(monitor=es.monitor, mode=self.folders.mode, patience=es.patience,
                                            min_delta=es.min_delta, check_on_train_epoch_end=False))
         progress = not opts.quiet and sys.stderr.isatty()
         if progress:
             callbacks.append(TQDMProgressBar(refresh_rate=max(1, cfg.log_every // 2)))
-        attempt = sum(1 for p in (self.dir / "logs" / "csv").glob(f"{stage.name}-*")) if (self.dir / "logs" / "csv").is_dir() else 0
-        version = f"{stage.name}-{attempt}"
-        loggers = [CSVLogger(self.dir / "logs", name="csv", version=version)]
-        try:
-            loggers.append(TensorBoardLogger(self.dir / "logs", name="tensorboard", version=version))
-        except ModuleNotFoundError:  # tensorboard is a declared dependency; stay usable without it
-            warnings.warn("tensorboard is not installed; logging to CSV only")
         world = opts.devices * opts.num_nodes
-        trainer = pl.Trainer(
+        return pl.Trainer(
             accelerator=opts.accelerator,
             devices=opts.devices,
             num_nodes=opts.num_nodes,
@@ -241,7 +253,7 @@ class TrainingRun:
             **({} if has_valid else {"limit_val_batches": 0}),
             gradient_clip_val=cfg.grad_clip,
             log_every_n_steps=cfg.log_every,
-            logger=loggers,
+            logger=self._loggers(stage),
             callbacks=callbacks,
             enable_progress_bar=progress,
             enable_model_summary=not opts.quiet,
@@ -249,34 +261,49 @@ class TrainingRun:
             plugins=[AtomicCheckpointIO()],
             use_distributed_sampler=False,  # TrainData shards by rank itself (StepSampler, per-rank pool seeds)
         )
-        self.trainer = trainer
-        task = SeparationTask(self.model, self.loss, cfg, lr=stage.lr, max_steps=stage.max_steps,
-                              use_schedule=stage.name == "main")
-        self.say(f"stage {stage.name}: {'resuming from ' + str(resume_from) if resuming else 'starting'} "
-                 f"(max_steps {stage.max_steps}, batch {stage.batch_size}, lr {stage.lr:g})")
-        trainer.fit(task, datamodule=data, ckpt_path=str(resume_from) if resuming else None)
-        if trainer.interrupted:
-            raise KeyboardInterrupt
-        trainer.save_checkpoint(ckpt_dir / "last.ckpt", weights_only=False)
-        steps = trainer.global_step
-        reason = "max_steps" if steps >= stage.max_steps else (
-            "early_stopping" if trainer.should_stop and cfg.early_stopping else "max_time")
-        last_metrics = {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
-        handed_on = "last"
+
+    def _loggers(self, stage: Stage) -> list:
+        """CSV and TensorBoard loggers under logs/, one version per attempt (main-0, main-1 after a resume)."""
+        from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+        csv_dir = self.dir / "logs" / "csv"
+        attempt = len(list(csv_dir.glob(f"{stage.name}-*"))) if csv_dir.is_dir() else 0
+        version = f"{stage.name}-{attempt}"
+        loggers = [CSVLogger(self.dir / "logs", name="csv", version=version)]
+        try:
+            loggers.append(TensorBoardLogger(self.dir / "logs", name="tensorboard", version=version))
+        except ModuleNotFoundError:  # tensorboard is a declared dependency; stay usable without it
+            warnings.warn("tensorboard is not installed; logging to CSV only")
+        return loggers
+
+    def _finish_stage(self, stage: Stage, trainer) -> int:
+        """Write last/ (and best/ without validation), go back to the best weights, record the stage."""
+        from lightning.pytorch.callbacks import EarlyStopping
+
+        steps, folders = trainer.global_step, self.folders
+        stopper = next((c for c in trainer.callbacks if isinstance(c, EarlyStopping)), None)
+        if steps >= stage.max_steps:
+            reason = "max_steps"
+        elif stopper is not None and stopper.wait_count >= stopper.patience:
+            reason = "early_stopping"
+        else:
+            reason = "max_time"
+        metrics = {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
         if trainer.is_global_zero:
-            folders.save(self.model, "last", {**last_metrics, "step": steps})
-            if not has_valid:
+            folders.save(self.model, "last", {**metrics, "step": steps})
+            if self.cfg.data.valid is None:
                 folders.save(self.model, "best", {"step": steps})
-        if cfg.early_stopping is not None and folders.restore_best(self.model):
+        handed_on = "last"
+        if self.cfg.early_stopping is not None and folders.restore_best(self.model):
             handed_on = "best"  # seed 000: reset to the best weights before going on
-        self.state["budget"] = budget.totals()
+        self.state["budget"] = self.budget.totals()
         self.state["stages"][stage.name] = {"finished": True, "reason": reason, "steps": steps,
                                             "max_steps": stage.max_steps, "handed_on": handed_on,
                                             "best": folders.best_metrics}
         if trainer.is_global_zero:
             self._write_state()
-        self.say(f"stage {stage.name}: stopped at step {steps} ({reason}); "
-                 f"{'best ' + monitor + ' ' + str(folders.best_score) if folders.best_score is not None else 'no validation'}")
+        best = f"best {self.monitor} {folders.best_score}" if folders.best_score is not None else "no validation"
+        self.say(f"stage {stage.name}: stopped at step {steps} ({reason}); {best}")
         return steps
 
     def _sidecar(self, which: str) -> dict:
