@@ -141,3 +141,28 @@ def test_real_flac_song_folder(real_track):
     mix, stems, sr = track.load()
     assert sr == 44100 and stems.shape == (4, 2, mix.shape[1])
     assert 10 * np.log10(np.sum((mix - stems.sum(0)) ** 2) / np.sum(mix ** 2)) < -25
+
+
+def test_export_stem_mp4_to_musdb_hq_folders_and_resume(tmp_path):
+    from stemkit.data.loader_export import export_tracks
+
+    root = tmp_path / "musdb18"
+    song = song_stems(6)
+    make_stem_mp4(root / "test" / "Band - Tune.stem.mp4", song)
+    source = find_tracks(root)
+    out = tmp_path / "hq"
+    folders = export_tracks(source, out, quiet=True)
+    assert folders == [out / "test" / "Band - Tune"]
+    exported = find_tracks(out, split="test")
+    assert exported[0].meta["layout"] == "musdb_hq"
+    mix_a, stems_a, _ = source[0].load()
+    mix_b, stems_b, _ = exported[0].load()
+    np.testing.assert_array_equal(stems_a, stems_b)
+    np.testing.assert_array_equal(mix_a, mix_b)
+    stamp = (folders[0] / "vocals.wav").stat().st_mtime_ns
+    export_tracks(source, out, quiet=True)  # complete folders are skipped
+    assert (folders[0] / "vocals.wav").stat().st_mtime_ns == stamp
+    with pytest.raises(ConfigError, match="overwrite the input"):
+        export_tracks(exported, out, quiet=True)
+    with pytest.raises(ConfigError, match="subtype"):
+        export_tracks(source, out, subtype="PCM_8")

@@ -49,7 +49,7 @@ class Track:
     def _geometry(self) -> tuple[int, int, int]:
         """``(frames, sample_rate, channels)`` at the track's native rate, from file headers."""
         if self._info is None:
-            files = self._all_files()
+            files = self.files()
             infos = [source_info(s) for s in files]
             if not infos:
                 raise AudioReadError(f"track {self.name!r} has no audio files")
@@ -175,7 +175,8 @@ class Track:
             mix = np.ascontiguousarray(mix, np.float32)
         return mix, np.ascontiguousarray(stems, np.float32)
 
-    def _all_files(self) -> list[Source]:
+    def files(self) -> list[Source]:
+        """Every file source of the track: the mixture first (if any), then the stems'."""
         files: list[Source] = [] if self.mixture is None else [self.mixture]
         for src in self.stems.values():
             files.extend(src if isinstance(src, list) else [src])
