@@ -58,6 +58,8 @@ def audio_info(path: str | os.PathLike, *, stream: int | None = None) -> AudioIn
                 streams = ffmpeg.probe(path)
             except AudioReadError:
                 raise not_audio from None
+            if not any(s["channels"] > 0 and s["sample_rate"] > 0 for s in streams):
+                raise not_audio from None  # ffprobe guessed a raw format with no real audio stream
             use_ffmpeg = True
     if use_ffmpeg:
         streams = streams or ffmpeg.probe(path)
@@ -80,7 +82,10 @@ def audio_info(path: str | os.PathLike, *, stream: int | None = None) -> AudioIn
 
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    return text.replace("Error opening ", "").strip()[:200]
+    text = text.replace("Error opening ", "").strip()
+    if "does not exist or is not a regular file" in text:  # libsndfile's words for undecodable data
+        return "unrecognised format or corrupt data"
+    return text[:200]
 
 
 class AudioReader:
