@@ -46,7 +46,8 @@ def stft(
     """Complex STFT of ``x (..., T)`` -> ``(..., F, N)``, centred frames.
 
     The signal is zero-padded by ``n_fft // 2`` at both ends (not reflected), so any length works,
-    even one shorter than a frame, and :func:`istft` inverts it exactly.
+    even one shorter than a frame, and :func:`istft` inverts it exactly when ``hop <= n_fft / 4``
+    (with 50 % overlap the last few samples fall on the window's near-zero tail).
     """
     if x.is_complex():
         raise TypeError("stft expects a real waveform")
