@@ -72,3 +72,21 @@ def test_cli_reports_config_errors_in_one_line(tmp_path, capsys):
     assert main(["train", "--config", str(tmp_path / "missing.yaml"), "--quiet"]) == ConfigError.exit_code
     assert main(["train", "--resume", "--name", "nothing", "--runs-dir", str(tmp_path / "runs")]) == ConfigError.exit_code
     assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_data_errors_stop_before_the_run_folder_exists(tmp_path, capsys):
+    cfg = tmp_path / "nodata.yaml"
+    cfg.write_text(f"model: {{name: tiny_train_net}}\ndata: {{train: {{type: musdb_hq, root: {tmp_path / 'nowhere'}}}}}\n")
+    code = main(["train", "--config", str(cfg), "--runs-dir", str(tmp_path / "runs"), "--quiet"])
+    assert code == ConfigError.exit_code and "dataset folder not found" in capsys.readouterr().err
+    assert not (tmp_path / "runs" / "nodata").exists()
+
+
+def test_resume_refuses_a_different_model(tmp_path):
+    from stemkit.train.run import _check_resume_overrides
+
+    with pytest.raises(ConfigError, match="model.args.kernel: cannot change on --resume"):
+        _check_resume_overrides(["max_steps=10", "model.args.kernel=3"])
+    with pytest.warns(UserWarning, match="restores its optimizer"):
+        _check_resume_overrides(["optimizer.lr=1e-5"])
+    _check_resume_overrides(["max_steps=10", "data.train.samples_per_epoch=8"])

@@ -177,3 +177,13 @@ def test_max_time_stops_a_stage(musdb_root, tmp_path):
     assert state["stages"]["main"]["reason"] == "max_time"
     assert 0 < state["stages"]["main"]["steps"] < 1_000_000
     assert state["budget"]["wall_s"] >= 2.0
+
+
+def test_divergence_is_a_user_error(musdb_root):
+    from stemkit.errors import StemkitError
+
+    model = build_model("tiny_train_net")
+    task = _task(musdb_root, model)
+    mix = torch.full((1, 2, 64), float("nan"))
+    with pytest.raises(StemkitError, match="training diverged"):
+        task.training_step((mix, torch.zeros(1, 4, 2, 64)), 0)

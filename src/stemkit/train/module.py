@@ -15,12 +15,16 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
-from ..errors import ConfigError
+from ..errors import ConfigError, StemkitError
 from ..evaluate.metrics import mdx_sdr
 from ..losses import Loss
 from ..models.base import SeparationModel
 from .config import TrainConfig
 from .optim import build_optimizer, build_schedule
+
+
+class TrainingDiverged(StemkitError):
+    """The loss became NaN or infinite (a learning rate too high, usually)."""
 
 
 def fit_channels(x: torch.Tensor, channels: int, dim: int) -> torch.Tensor:
@@ -114,7 +118,10 @@ class SeparationTask(pl.LightningModule):
         mix, stems = self._prepare(*batch)
         loss = self.compute_loss(mix, stems)
         if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite training loss at step {self.global_step}")
+            raise TrainingDiverged(
+                f"training diverged: the loss is {loss.item()} at step {self.global_step}; lower optimizer.lr "
+                "or set grad_clip and start a new run (or --resume from the last finite checkpoint)"
+            )
         self.log("train/loss", loss, prog_bar=True, batch_size=mix.shape[0])
         penalty = self.penalty()
         if penalty is not None:

@@ -140,17 +140,25 @@ class TrainingRun:
 
         from ..losses import build_loss
 
+        from .data import select_tracks
+        from .module import SeparationTask
+
         _quiet_lightning(self.opts.quiet)
         cfg = self.cfg
-        self.dir.mkdir(parents=True, exist_ok=True)
-        if launch_rank(self.opts.devices) == 0:
-            atomic_write_text(self.dir / "config.yaml", dump_yaml(cfg))
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
+        # Everything a config can get wrong is checked before the run folder exists.
         self.model = build_training_model(cfg)
         self.loss = build_loss(cfg.loss.name, sources=cfg.sources, **cfg.loss.args)
         self.segment = segment_samples(cfg, self.model)
         if cfg.early_stopping and cfg.early_stopping.monitor == "val/loss" and (cfg.loss.inputs or self.loss.inputs) != "waveform":
             raise ConfigError("early_stopping.monitor: val/loss needs a waveform loss; use val/sdr")
+        SeparationTask(self.model, self.loss, cfg, lr=cfg.optimizer.lr, max_steps=cfg.max_steps)
+        for where, src in (("data.train", cfg.data.train), ("data.valid", cfg.data.valid)):
+            if src is not None and src.type != "synth":
+                select_tracks(src, cfg.loaded_sources, where)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if launch_rank(self.opts.devices) == 0:
+            atomic_write_text(self.dir / "config.yaml", dump_yaml(cfg))
         self.say(f"run folder: {self.dir}")
         done_steps = 0
         for stage in stages_of(cfg):
@@ -373,6 +381,18 @@ def _read_metrics(path: Path) -> list[dict]:
 
 
 # -- entry point ----------------------------------------------------------------------------------
+def _check_resume_overrides(overrides: list[str]) -> None:
+    """A resumed run keeps its model; its optimizer and schedule state come back from the checkpoint."""
+    keys = [item.partition("=")[0] for item in overrides]
+    fixed = [k for k in keys if k.split(".")[0] in ("model", "sources", "mixture_minus")]
+    if fixed:
+        raise ConfigError(f"{fixed[0]}: cannot change on --resume (the checkpoint holds that model); start a new run")
+    restored = [k for k in keys if k.split(".")[0] in ("optimizer", "schedule")]
+    if restored:
+        warnings.warn(f"{restored[0]}: a resumed stage restores its optimizer and schedule from the checkpoint; "
+                      "this override only affects stages that have not started")
+
+
 def launch_rank(devices: int) -> int:
     """Global rank of this process when a DDP launcher started it (0 otherwise).
 
@@ -391,15 +411,17 @@ def launch_rank(devices: int) -> int:
 def train(config: str | Path | None, overrides: list[str], opts: RunOptions) -> TrainingRun:
     """Start (or with ``opts.resume`` continue) run ``opts.name`` under ``opts.runs_dir``."""
     run_dir = Path(opts.runs_dir) / opts.name
-    saved = run_dir / "config.yaml"
+    saved = run_dir / "config.yaml"  # a folder with only this (a run that failed at once) may be reused
     if opts.resume:
         if not saved.is_file():
             raise ConfigError(f"nothing to resume: {saved} does not exist")
+        _check_resume_overrides(overrides)
         cfg = load_config(raw=read_yaml(saved), overrides=overrides)
     else:
         if config is None:
             raise ConfigError("--config is required (or --resume an existing run)")
-        if saved.exists() and launch_rank(opts.devices) == 0:
+        started = (run_dir / "checkpoints").exists() or (run_dir / STATE_FILE).exists()
+        if started and launch_rank(opts.devices) == 0:
             raise ConfigError(f"run folder {run_dir} already exists; pass --resume or choose another --name")
         cfg = load_config(config, overrides)
     run = TrainingRun(cfg, opts)
