@@ -24,7 +24,7 @@ def test_musdb_loader_reads_real_excerpts(real_musdb):
     tracks = find_tracks(real_musdb)
     assert len(tracks) == 94 and {t.meta["layout"] for t in tracks} == {"musdb"}
     assert len(find_tracks(real_musdb, split="valid")) == 14  # MUSDB18's validation subset
-    assert len(find_tracks(real_musdb, split="train")) == 80
+    assert len(find_tracks(real_musdb, split="train")) == 94
     track = next(t for t in tracks if t.name == "Music Delta - 80s Rock")
     mix, stems, sr = track.load()
     assert sr == 44100 and stems.shape == (4, 2, mix.shape[1]) and mix.shape[1] > 6 * sr

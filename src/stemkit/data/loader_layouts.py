@@ -41,8 +41,9 @@ def split_dirs(root: Path, split: str | None, known: tuple[str, ...]) -> list[tu
 
 
 #: MUSDB18's official validation tracks, a subset of its train folder (the ``musdb`` package's
-#: list): ``split="valid"`` picks them and ``split="train"`` leaves them out when the dataset has
-#: no ``valid`` folder of its own, as ``musdb.DB(subsets="train", split=...)`` does.
+#: list). ``split="valid"`` picks them when the dataset has no ``valid`` folder of its own.
+#: ``split="train"`` stays the whole train folder (training configs drop these tracks with
+#: ``exclude_tracks``; stemkit's real split filters the train folder by name).
 MUSDB_VALID_TRACKS = (
     "Actions - One Minute Smile", "Clara Berry And Wooldog - Waltz For My Victims",
     "Johnny Lokke - Promises & Lies", "Patrick Talbot - A Reason To Leave",
@@ -54,19 +55,17 @@ MUSDB_VALID_TRACKS = (
 
 
 def with_musdb_validation(finder: Callable[..., list[Track]]) -> Callable[..., list[Track]]:
-    """Wrap a MUSDB finder so ``valid``/``train`` follow MUSDB18's official validation subset
-    when ``root`` has a ``train`` folder but no ``valid`` folder."""
+    """Wrap a MUSDB finder so ``split="valid"`` gives MUSDB18's official validation tracks of
+    the train folder when ``root`` has a ``train`` folder but no ``valid`` folder."""
 
     def find(root: Path, *, split=None, sources=(), names=None) -> list[Track]:
-        derived = split in ("train", "valid") and (root / "train").is_dir() \
-            and not (root / "valid").is_dir()
-        if not derived:
+        if split != "valid" or not (root / "train").is_dir() or (root / "valid").is_dir():
             return finder(root, split=split, sources=sources, names=names)
-        tracks = finder(root, split="train", sources=sources, names=names)
         valid = set(MUSDB_VALID_TRACKS)
-        chosen = [t for t in tracks if (t.name in valid) == (split == "valid")]
+        chosen = [t for t in finder(root, split="train", sources=sources, names=names)
+                  if t.name in valid]
         for track in chosen:
-            track.meta["split"] = split
+            track.meta["split"] = "valid"
         return chosen
 
     find.__doc__ = finder.__doc__

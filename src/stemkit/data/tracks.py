@@ -211,8 +211,8 @@ def find_tracks(root, *, layout: str = "auto", split: str | None = None,
     ``{"vocals": ["vocals", "vox", "voice*"]}``) or ``auto`` (detected). ``split`` picks one split
     (``train``/``test``/``valid``; DSD100 ``dev``/``test`` with ``train`` meaning ``Dev``);
     None takes all. MUSDB18 without a ``valid`` folder: ``valid`` is the official 14-track
-    validation subset of ``train`` and ``train`` excludes it. Raises :class:`ConfigError` when
-    nothing is found.
+    validation subset of ``train`` (``train`` stays the whole folder). Raises
+    :class:`ConfigError` when nothing is found.
     """
     from stemkit.data import loader_layouts as layouts
 
