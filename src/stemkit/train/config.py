@@ -164,6 +164,7 @@ class TrainConfig:
     refine: RefineConfig | None = None
     penalty: PenaltyConfig = field(default_factory=PenaltyConfig)
     grad_clip: float | None = None
+    precision: Literal["32-true", "16-mixed", "bf16-mixed"] = "32-true"  # mixed precision on GPUs
     max_steps: int = 1000
     max_time: str | None = None  # "HH:MM:SS" (or "DD:HH:MM:SS") wall-clock budget per stage
     val_every: int = 200

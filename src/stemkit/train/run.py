@@ -260,6 +260,7 @@ class TrainingRun:
             num_sanity_val_steps=0,
             **({} if has_valid else {"limit_val_batches": 0}),
             gradient_clip_val=cfg.grad_clip,
+            precision=cfg.precision,
             log_every_n_steps=cfg.log_every,
             logger=self._loggers(stage),
             callbacks=callbacks,
