@@ -24,9 +24,23 @@ def kernel_sizes(
 
 
 def hpss_masks(
-    magnitude: np.ndarray, harmonic_frames: int, percussive_bins: int, power: float = 2.0
+    magnitude: np.ndarray,
+    harmonic_frames: int,
+    percussive_bins: int,
+    power: float = 2.0,
+    pool: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Soft masks ``(harmonic, percussive)``, each ``(F, N)``, summing to 1, for ``magnitude (F, N)``."""
+    """Soft masks ``(harmonic, percussive)``, each ``(F, N)``, summing to 1, for ``magnitude (F, N)``.
+
+    ``pool`` > 1 sums groups of that many adjacent bins before filtering (``percussive_bins`` is
+    still counted in original bins) and repeats the masks back: median filters cost in
+    proportion to the bins, and the masks need no finer frequency resolution than that.
+    """
+    bins = magnitude.shape[0]
+    if pool > 1:
+        padded = np.pad(magnitude, ((0, (-bins) % pool), (0, 0)))
+        magnitude = padded.reshape(-1, pool, padded.shape[-1]).sum(axis=1)
+        percussive_bins = max(3, (percussive_bins // pool) | 1)
     harmonic, percussive = librosa.decompose.hpss(
         magnitude.astype(np.float32, copy=False),
         kernel_size=(harmonic_frames, percussive_bins),
@@ -37,6 +51,9 @@ def hpss_masks(
     # librosa leaves bins where both filters are 0 (silence) at 0/0 -> split them evenly.
     silent = (harmonic + percussive) == 0
     harmonic[silent] = percussive[silent] = 0.5
+    if pool > 1:
+        harmonic = np.repeat(harmonic, pool, axis=0)[:bins]
+        percussive = np.repeat(percussive, pool, axis=0)[:bins]
     return harmonic.astype(np.float32), percussive.astype(np.float32)
 
 

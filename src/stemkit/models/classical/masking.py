@@ -2,7 +2,7 @@
 
 A subclass only computes masks from the mixture STFT. The base class applies them, optionally
 refines the result with the multichannel Wiener filter, and makes the stems sum exactly to the
-input by giving the rounding remainder to one *residual* stem.
+input: one *residual* stem is the input minus the others.
 """
 
 from __future__ import annotations
@@ -76,10 +76,13 @@ class MaskingSeparator(SeparationModel):
         est = masks * spec  # (S, C, F, N)
         if self.wiener_iterations > 0:
             est = wiener(spec, est.abs(), iterations=self.wiener_iterations)
-        stems = self.stft.inverse(est, length)
-        # The masks partition the bins, so only float rounding (or the Wiener filter's
-        # regularisation) is left; the residual stem takes it.
-        stems[self.residual_index] += mix - stems.sum(dim=0)
+        # The residual stem is the input minus the others: exact sum, and one iSTFT fewer.
+        # With partitioning masks it equals its own masked estimate up to float rounding.
+        residual = self.residual_index % len(self.sources)
+        kept = [j for j in range(len(self.sources)) if j != residual]
+        stems = torch.empty((len(self.sources),) + tuple(mix.shape), dtype=torch.float32)
+        stems[kept] = self.stft.inverse(est[kept], length)
+        stems[residual] = mix - stems[kept].sum(dim=0)
         return stems
 
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
