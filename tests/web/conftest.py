@@ -36,8 +36,8 @@ class BandSplitter(SeparationModel):
         return stems
 
 
-def model_under_test() -> str:
-    """The classical separator when it is registered, else the test band splitter."""
+def classical_model() -> str:
+    """The classical separator when it is registered, else the test band splitter (both need no weights)."""
     return "classical" if "classical" in architectures() else TEST_MODEL
 
 
@@ -62,10 +62,14 @@ def write_song(path, seconds=1.5, sr=44100, channels=2, seed=0):
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """A running page on a free localhost port: small upload limit, 4 jobs at a time."""
+    """A running page on a free localhost port: small upload limit, 4 jobs at a time.
+
+    Its default model is the cheap test band splitter; every servable model (classical included)
+    is offered too.
+    """
     from stemkit.web import ServeConfig, WebServer
 
-    web = WebServer(ServeConfig(port=free_port(), model=model_under_test(), max_upload_mb=2.0, concurrency=4,
+    web = WebServer(ServeConfig(port=free_port(), model=TEST_MODEL, max_upload_mb=2.0, concurrency=4,
                                 ttl_minutes=30, temp_dir=str(tmp_path_factory.mktemp("serve")), quiet=True))
     web.start()
     yield web

@@ -17,11 +17,11 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from .conftest import model_under_test, write_song  # noqa: E402
+from .conftest import TEST_MODEL, classical_model, write_song  # noqa: E402
 
 
 def separate(client, path, mode="All stems", fmt="WAV 16-bit", model=None):
-    return client.predict(handle_file(str(path)), model or model_under_test(), mode, fmt, api_name="/separate")
+    return client.predict(handle_file(str(path)), model or TEST_MODEL, mode, fmt, api_name="/separate")
 
 
 def residual_db(path_in: Path, stem_files: list[str]) -> float:
@@ -34,7 +34,8 @@ def residual_db(path_in: Path, stem_files: list[str]) -> float:
 
 def test_stems_sum_to_the_upload(client, tmp_path):
     song = write_song(tmp_path / "song.wav", seconds=1.5)
-    files, summary = separate(client, song)
+    files, summary = separate(client, song, model=classical_model())
+    assert summary["model"] == classical_model()
     stems, archive = files[:-1], files[-1]
     assert summary["stems"] == ["drums", "bass", "other", "vocals"]
     assert [Path(f).name for f in stems] == [f"song - {s}.wav" for s in summary["stems"]]
@@ -88,7 +89,7 @@ def test_oversize_upload_is_refused_before_it_is_stored(server, client, tmp_path
 
 def test_progress_is_reported_while_separating(client, tmp_path):
     song = write_song(tmp_path / "four.wav", seconds=4.0, seed=5)
-    job = client.submit(handle_file(str(song)), model_under_test(), "All stems", "WAV 16-bit", api_name="/separate")
+    job = client.submit(handle_file(str(song)), TEST_MODEL, "All stems", "WAV 16-bit", api_name="/separate")
     fractions = []
     while not job.done():
         status = job.status()
