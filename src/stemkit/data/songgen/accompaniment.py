@@ -28,7 +28,7 @@ def voice_chord(chord, previous: list[int] | None, low: int = VOICING_LOW,
                 continue
             pitches = [base]
             for pc in pcs[1:]:
-                pitches.append(pitches[-1] + (pc - pitches[-1]) % 12 or 12)
+                pitches.append(pitches[-1] + ((pc - pitches[-1]) % 12 or 12))  # next one above
             if pitches[-1] > high:
                 continue
             cost = abs(np.mean(pitches) - centre)

@@ -23,7 +23,7 @@ class Meter:
     @property
     def beat_steps(self) -> int:
         """Steps per felt beat: a quarter (4) or, in compound meters, a dotted quarter (6)."""
-        return 6 if self.compound else 16 // self.denominator * (1 if self.denominator == 4 else 2)
+        return 6 if self.compound else 4
 
     @property
     def beats(self) -> int:
