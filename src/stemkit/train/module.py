@@ -37,6 +37,8 @@ def fit_channels(x: torch.Tensor, channels: int, dim: int) -> torch.Tensor:
 
 
 class SeparationTask(pl.LightningModule):
+    """Trains ``model`` with ``loss`` at learning rate ``lr`` (the refine stage passes ``use_schedule=False``)."""
+
     def __init__(
         self, model: SeparationModel, loss: Loss, cfg: TrainConfig, *, lr: float, max_steps: int, use_schedule: bool = True
     ):
