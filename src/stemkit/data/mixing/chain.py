@@ -102,6 +102,15 @@ def process_track(x: np.ndarray, p: dict, sample_rate: int, rng: np.random.Gener
     return y.astype(np.float32)
 
 
+def _running_sum(signals: list[np.ndarray]) -> np.ndarray:
+    # Only used to measure the mix (peak, RMS, bus gain), so no exactness is needed here; the
+    # written mixture is summed exactly later, from the final stems.
+    acc = np.array(signals[0], dtype=np.float32, copy=True)
+    for x in signals[1:]:
+        acc += x
+    return acc
+
+
 def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sample_rate: int,
                rng: np.random.Generator) -> tuple[list[np.ndarray], dict]:
     """Process every track ``(2, T)`` and apply the bus; returns the tracks and what was drawn."""
@@ -115,9 +124,9 @@ def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sampl
         out = [process_track(x, p, sample_rate, rng, room) for x, p in zip(tracks, params)]
     else:  # dry: the synthesizer's own balance (MIDI velocities and volumes) is kept
         out = [np.asarray(x, np.float32) for x in tracks]
-    mix = np.sum(np.stack(out), axis=0, dtype=np.float32) if out else None
     bus: dict = {}
-    if mix is not None and cfg.enabled:
+    if out and cfg.enabled:
+        mix = _running_sum(out)
         peak_db = 20 * np.log10(np.abs(mix).max() + 1e-12)
         rms_db = 20 * np.log10(np.sqrt(np.mean(mix**2)) + 1e-12)
         threshold = None
@@ -128,11 +137,10 @@ def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sampl
             bus["limiter_db"] = limit
         gain = bus_gain(mix, sample_rate, threshold_db=threshold, limit_db=limit)
         out = [x * gain for x in out]
-    if mix is not None:
-        final = np.sum(np.stack(out), axis=0, dtype=np.float32)
+    if out:
         target = _u(rng, cfg.peak_db) if cfg.enabled else float(np.mean(cfg.peak_db))
-        scale = np.float32(10 ** (target / 20) / (np.abs(final).max() + 1e-12))
-        out = [(x * scale).astype(np.float32) for x in out]
+        scale = np.float32(10 ** (target / 20) / (np.abs(_running_sum(out)).max() + 1e-12))
+        out = [(x * scale).astype(np.float32, copy=False) for x in out]
         bus["peak_db"] = target
     return out, {"room": room_meta, "stem_levels_db": levels if cfg.enabled else {},
                  "tracks": params, "bus": bus}
