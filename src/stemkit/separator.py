@@ -107,6 +107,9 @@ class Separator:
             if segment <= 0:
                 raise StemkitError("--segment must be positive")
         self.segment = int(round(segment * self.model.sample_rate)) if segment else self.model.segment
+        if self.segment < 1:
+            raise StemkitError(f"--segment {segment:g} s is shorter than one sample at "
+                               f"{self.model.sample_rate} Hz")
         if overlap is None:
             overlap = self.model.default_overlap if self.model.default_overlap is not None else 0.25
         if not 0.0 <= overlap < 1.0:

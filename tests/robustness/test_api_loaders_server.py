@@ -41,6 +41,12 @@ def test_separate_file_refuses_bad_files(tmp_path, content, message):
         Separator(MODEL).separate_file(path)
 
 
+def test_segment_shorter_than_a_sample_is_refused():
+    with pytest.raises(StemkitError, match="shorter than one sample"):
+        Separator(MODEL, segment=1e-5)
+    assert Separator(MODEL, segment=1 / 8000).separate(np.ones((1, 5), np.float32), 8000)["low"].shape == (1, 5)
+
+
 def test_separate_file_refuses_folders_and_missing_files(tmp_path):
     with pytest.raises(AudioReadError, match="is a folder"):
         Separator(MODEL).separate_file(tmp_path)
