@@ -176,7 +176,7 @@ def test_max_time_stops_a_stage(musdb_root, tmp_path):
     state = json.loads((tmp_path / "timed" / "state.json").read_text())
     assert state["stages"]["main"]["reason"] == "max_time"
     assert 0 < state["stages"]["main"]["steps"] < 1_000_000
-    assert state["budget"]["wall_s"] >= 2.0
+    assert state["budget"]["wall_s"] >= 1.5  # the budget clock starts a moment after the time limit's
 
 
 def test_divergence_is_a_user_error(musdb_root):

@@ -193,6 +193,8 @@ class TrainingRun:
         ckpt_dir = self.dir / stage.checkpoint_dir
         resume_from = ckpt_dir / "last.ckpt"
         resuming = resume_from.is_file()
+        for stale in ckpt_dir.glob(".*.tmp") if launch_rank(self.opts.devices) == 0 else ():
+            stale.unlink(missing_ok=True)  # half-written by a killed run; last.ckpt itself is whole
         if resuming and not self.opts.resume:
             raise ConfigError(f"run {self.opts.name!r} has a checkpoint; pass --resume to continue it")
         data = TrainData(cfg, sample_rate=self.model.sample_rate, channels=self.model.channels, segment=self.segment,
