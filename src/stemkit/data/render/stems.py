@@ -15,6 +15,8 @@ def exact_sum(signals: list[np.ndarray], like_shape: tuple[int, int]) -> np.ndar
     """
     if not signals:
         return np.zeros(like_shape, dtype=np.float32)
+    if len(signals) == 1:  # the sum of one signal is itself: skip the copy
+        return np.asarray(signals[0], dtype=np.float32)
     return np.sum(np.stack([s.astype(np.float32, copy=False) for s in signals]), axis=0,
                   dtype=np.float32)
 
