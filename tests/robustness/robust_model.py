@@ -32,10 +32,10 @@ class _Smooth(SeparationModel):
 if CHEAP not in architectures():
     register(CHEAP, description="robustness tests: 3-tap smoother, stereo, 8 kHz")(_Smooth)
 
-    @register(MONO_CHEAP, description="robustness tests: 3-tap smoother, mono, 16 kHz")
+    @register(MONO_CHEAP, description="robustness tests: 3-tap smoother, mono, 8 kHz, 2 s segments")
     class _SmoothMono(_Smooth):
-        def __init__(self, segment: int = 4000):
-            super().__init__(sample_rate=16000, channels=1, segment=segment)
+        def __init__(self, segment: int = 16000):
+            super().__init__(sample_rate=8000, channels=1, segment=segment)
 
 
 class _Gain(SeparationModel):
