@@ -3,11 +3,13 @@
 #   bash scripts/setup.sh          # runtime
 #   bash scripts/setup.sh --test   # runtime + test tools
 # System packages (Debian/Ubuntu): ffmpeg (m4a/.stem.mp4 decoding; museval imports it),
-# portaudio19-dev (headers that tinysoundfont's pyaudio dependency compiles against).
+# portaudio19-dev (headers that tinysoundfont's pyaudio dependency compiles against),
+# fluidsynth + fluid-soundfont-gm + musescore-general-soundfont (the FluidSynth backend and the larger
+# GM soundfonts `stemkit synth` draws from; without them it renders with pretty_midi's small one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-APT_PACKAGES="ffmpeg portaudio19-dev"
+APT_PACKAGES="ffmpeg portaudio19-dev fluidsynth fluid-soundfont-gm musescore-general-soundfont"
 
 missing=""
 for pkg in $APT_PACKAGES; do
