@@ -139,4 +139,16 @@ def test_serves_only_its_own_files(server):
         r = httpx.get(f"{server.url}gradio_api/file={target}", timeout=10)
         assert r.status_code in (403, 404)
         assert b"root:" not in r.content and b"def test_" not in r.content
-    assert server.page.allowed_paths == [str(server.root.path)]
+    assert server.page.allowed_paths == [str(server.root.jobs)]
+
+
+def test_an_uploaded_html_file_is_never_served_as_a_page(server):
+    r = httpx.post(f"{server.url}gradio_api/upload", timeout=10,
+                   files={"files": ("x.html", b"<script>alert(document.cookie)</script>", "text/html")})
+    assert r.status_code == 200
+    stored = r.json()[0]
+    assert server.root.contains(stored)
+    served = httpx.get(f"{server.url}gradio_api/file={stored}", timeout=10)
+    assert served.status_code == 200
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert "text/html" not in served.headers["content-type"]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
+import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,12 +86,15 @@ class WebServer:
         self.janitor = Janitor(self.root, cfg.ttl_minutes * 60)
         self.janitor.start()
         try:
+            # Only our own outputs are "allowed" (served inline). Raw uploads stay Gradio's "created"
+            # files, which it serves as attachments unless their type is safe to show: an uploaded
+            # HTML file is never rendered from this origin.
             self.page = build_page(settings, self.root)
             self.page.queue(default_concurrency_limit=cfg.concurrency,
                             max_size=cfg.queue_size or 8 * cfg.concurrency)
             _, self.url, _ = self.page.launch(
                 server_name=cfg.host, server_port=cfg.port, quiet=True, prevent_thread_lock=True,
-                max_file_size=settings.max_upload_bytes, allowed_paths=[str(self.root.path)],
+                max_file_size=settings.max_upload_bytes, allowed_paths=[str(self.root.jobs)],
                 share=False, ssr_mode=False, mcp_server=False, pwa=False, show_error=False,
                 enable_monitoring=False, inbrowser=False,
             )
@@ -101,11 +108,29 @@ class WebServer:
         if not cfg.quiet:
             self._announce(settings)
         if block:
-            try:
-                self.page.block_thread()
-            finally:
-                self.close()
+            self.serve_until_stopped()
         return self.url
+
+    def serve_until_stopped(self) -> None:
+        """Block until Ctrl-C or SIGTERM, then close (so the temp root is always removed)."""
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        # SIGINT too: a shell starting us in the background may have set it to "ignore".
+        for sig in previous:
+            signal.signal(sig, stop)
+        try:
+            while self.page is not None and self.page.is_running:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            if not self.config.quiet:
+                print("stemkit: stopping; deleting uploads and results")
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self.close()
 
     def _announce(self, settings: PageSettings) -> None:
         cfg = self.config
@@ -120,8 +145,9 @@ class WebServer:
     def close(self) -> None:
         """Stop serving, stop the janitor and delete the temp root. Safe to call twice."""
         if self.page is not None:
-            try:
-                self.page.close()
+            try:  # Gradio prints a line when it closes; --quiet means nothing at all
+                with contextlib.redirect_stdout(io.StringIO()) if self.config.quiet else contextlib.nullcontext():
+                    self.page.close()
             finally:
                 self.page = None
         if self.janitor is not None:
