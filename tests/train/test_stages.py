@@ -177,6 +177,9 @@ def test_max_time_stops_a_stage(musdb_root, tmp_path):
     assert state["stages"]["main"]["reason"] == "max_time"
     assert 0 < state["stages"]["main"]["steps"] < 1_000_000
     assert state["budget"]["wall_s"] >= 1.5  # the budget clock starts a moment after the time limit's
+    # No validation was due, so the final weights were scored once at the end.
+    best = json.loads((tmp_path / "timed" / "best" / "model.json").read_text())
+    assert best["metrics"]["step"] == state["stages"]["main"]["steps"] and "val/sdr" in best["metrics"]
 
 
 def test_divergence_is_a_user_error(musdb_root):

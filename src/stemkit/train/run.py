@@ -214,6 +214,9 @@ class TrainingRun:
         trainer.fit(task, datamodule=data, ckpt_path=str(resume_from) if resuming else None)
         if trainer.interrupted:
             raise KeyboardInterrupt
+        if cfg.data.valid is not None and trainer.global_step % cfg.val_every:
+            # Stopped between validations (max_steps, max_time): score the final weights too.
+            trainer.validate(task, datamodule=data, verbose=False)
         trainer.save_checkpoint(resume_from, weights_only=False)  # the exact final step
         return self._finish_stage(stage, trainer)
 
