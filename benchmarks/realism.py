@@ -447,7 +447,8 @@ def parse_args(argv=None):
     p.add_argument("--lever-row", default=None,
                    help="row whose model the levers modify (default: the finished row with the best real average)")
     p.add_argument("--temperatures", default="2", help="mask temperatures for the temperature lever (comma-separated)")
-    p.add_argument("--prepare", action="store_true", help="only build the shared sets (real excerpts, held-out songs)")
+    p.add_argument("--prepare", action="store_true",
+                   help="only build the data: shared sets (real excerpts, held-out songs) and the rows' songs")
     p.add_argument("--report", action="store_true", help="only print the table of finished rows")
     p.add_argument("-j", "--jobs", type=int, default=1, help="processes for rendering and evaluation")
     p.add_argument("--rows-dir", type=Path, default=ROWS_DIR, help=argparse.SUPPRESS)
@@ -488,6 +489,8 @@ def main(argv=None) -> int:
         load_row(name, args.rows_dir)  # every row's config is checked before any work
     ladder.prepare()
     if args.prepare:
+        for name in args.rows:
+            ladder.train_data(load_row(name, args.rows_dir))
         return 0
     if args.classical:
         ladder.classical()
