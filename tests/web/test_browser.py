@@ -40,7 +40,8 @@ def test_separate_in_headless_chromium(server, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     proc = subprocess.run(["node", str(E2E / "separate_in_browser.mjs"), server.url, str(song), str(out)],
-                          cwd=E2E, capture_output=True, text=True, timeout=240, env={**os.environ, "CHROMIUM": CHROMIUM})
+                          cwd=E2E, capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "CHROMIUM": CHROMIUM})
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
 

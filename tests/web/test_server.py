@@ -109,15 +109,17 @@ def test_progress_is_reported_while_separating(client, tmp_path):
         ("song.mp3", None, r"song\.mp3: the name says MP3 but the contents are WAV"),
     ],
 )
-def test_non_audio_upload_is_refused_with_a_message(client, tmp_path, name, content, message):
+def test_non_audio_upload_is_refused_with_a_message(server, client, tmp_path, name, content, message):
     path = tmp_path / name
     if content is None:
         write_song(tmp_path / "real.wav", seconds=0.2)
         path.write_bytes((tmp_path / "real.wav").read_bytes())
     else:
         path.write_bytes(content)
+    jobs_before = set(server.root.jobs.iterdir())
     with pytest.raises(AppError, match=message):
         separate(client, path)
+    assert set(server.root.jobs.iterdir()) == jobs_before  # a refused upload leaves no job folder
 
 
 def test_unknown_model_is_refused(client, tmp_path):

@@ -40,7 +40,7 @@ def run(args) -> int:
     import importlib.util
 
     if importlib.util.find_spec("gradio") is None:  # found without importing it (slow)
-        raise MissingToolError("`stemkit serve` needs Gradio: pip install 'gradio>=5'") from None
+        raise MissingToolError("`stemkit serve` needs Gradio: pip install 'gradio>=6,<7'") from None
     config = ServeConfig(host=args.host, port=args.port, model=args.model, max_upload_mb=args.max_upload_mb,
                          concurrency=args.concurrency, ttl_minutes=args.ttl_minutes, queue_size=args.queue_size,
                          temp_dir=args.temp_dir, device=args.device, quiet=args.quiet)

@@ -8,6 +8,7 @@ Gradio is imported here only, so ``stemkit`` commands other than ``serve`` stay 
 from __future__ import annotations
 
 import logging
+import shutil
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +74,11 @@ class SeparationService:
             track = safe_filename(_strip_extension(display), fallback="track", max_bytes=80)
             return run_job(self.pool.get(model, two_stems), upload_path, folder, job_id=job_id, track=track,
                            model=card.name, fmt_kind=FORMATS[fmt_label], progress=progress)
-        except StemkitError as exc:
-            raise type(exc)(self._public_message(exc, upload_path, display)) from None
+        except BaseException as exc:
+            shutil.rmtree(folder, ignore_errors=True)  # a failed job leaves nothing behind
+            if isinstance(exc, StemkitError):
+                raise type(exc)(self._public_message(exc, upload_path, display)) from None
+            raise
         finally:
             self.root.mark_idle(folder)
             self.root.mark_idle(upload_path)
@@ -133,7 +137,8 @@ def build_page(settings: PageSettings, root: TempRoot):
             if i < len(names):
                 groups.append(gr.update(visible=True))
                 players.append(gr.update(value=str(result.stems[names[i]]), label=names[i]))
-                pictures.append(gr.update(value=str(pictures_by_name[names[i]]), label=f"{names[i]}: waveform and spectrogram"))
+                pictures.append(gr.update(value=str(pictures_by_name[names[i]]),
+                                          label=f"{names[i]}: waveform and spectrogram"))
             else:
                 groups.append(gr.update(visible=False))
                 players.append(gr.update(value=None))

@@ -9,7 +9,6 @@ import shutil
 import signal
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import StemkitError
 from .app import PageSettings, build_page

@@ -92,8 +92,8 @@ def check_upload(path: str | os.PathLike, display_name: str, *, max_bytes: int,
         head = f.read(12)
     kind, expected = sniff_container(head), EXTENSION_KINDS[ext]
     if kind is None:
-        raise UploadRejected(f"not {_ARTICLES[expected]} {KIND_NAMES[expected]} file (its first bytes are {head[:4].hex(' ')}); "
-                             f"upload {accepted}", path=display_name)
+        raise UploadRejected(f"not {_ARTICLES[expected]} {KIND_NAMES[expected]} file (its first bytes are "
+                             f"{head[:4].hex(' ')}); upload {accepted}", path=display_name)
     if kind != expected:
         raise UploadRejected(f"the name says {KIND_NAMES[expected]} but the contents are "
                              f"{KIND_NAMES[kind]}; rename it and upload again", path=display_name)
