@@ -45,6 +45,7 @@ def test_separate_in_headless_chromium(server, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
 
+    assert report["external_requests"] == []  # the page loads nothing from the internet
     assert report["error_message"].startswith("fake.wav: not a WAV file")
     assert [p["label"] for p in report["players"]] == ["drums", "bass", "other", "vocals"]
     assert report["durations"] == pytest.approx([3.0] * 4, abs=0.01)  # the browser decoded every stem

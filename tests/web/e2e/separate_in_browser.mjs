@@ -15,6 +15,13 @@ const browser = await chromium.launch({
 const report = {};
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  // Every request that leaves the server (fonts, analytics, CDNs) is recorded: there should be none.
+  report.external_requests = [];
+  const own = new URL(url).host;
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (['http:', 'https:', 'ws:', 'wss:'].includes(u.protocol) && u.host !== own) report.external_requests.push(r.url());
+  });
   await page.goto(url);
   const fileInput = page.locator('#upload input[type=file]');
 
