@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -26,6 +29,33 @@ class AudioInfo:
     stream: int = 0
 
 
+@contextmanager
+def _quiet_decoder():
+    """Silence what libsndfile's MP3 decoder (libmpg123) prints straight to fd 2 on damaged frames
+    ("Note: Illegal Audio-MPEG-Header..."), so a bad file gets stemkit's one line and nothing else.
+
+    Only on the main thread: fd 2 is process-wide, and a server's worker threads must not silence
+    each other's messages; the command line reads in its main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no usable fd 2 (embedded interpreters)
+        yield
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def _check_file(path: str) -> None:
     p = Path(path)
     if not p.exists():
@@ -46,7 +76,8 @@ def audio_info(path: str | os.PathLike, *, stream: int | None = None) -> AudioIn
     streams = None
     if not use_ffmpeg:
         try:
-            info = sf.info(path)
+            with _quiet_decoder():
+                info = sf.info(path)
             result = AudioInfo(path, int(info.samplerate), int(info.channels), int(info.frames),
                                float(info.frames) / max(info.samplerate, 1), "soundfile")
         except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
@@ -124,9 +155,12 @@ class AudioReader:
             yield from ffmpeg.decode_blocks(self.path, self.info.stream, self.channels, blocksize)
             return
         try:
-            with sf.SoundFile(self.path) as f:
+            with _quiet_decoder():
+                f = sf.SoundFile(self.path)
+            with f:
                 while True:
-                    data = f.read(blocksize, dtype="float32", always_2d=True)
+                    with _quiet_decoder():
+                        data = f.read(blocksize, dtype="float32", always_2d=True)
                     if len(data) == 0:
                         break
                     yield np.ascontiguousarray(data.T)
