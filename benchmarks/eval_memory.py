@@ -105,7 +105,7 @@ def fidelity(args) -> None:
     print(f"{len(names)} clips concatenated: {refs.shape[-1] / sr:.1f} s at {sr} Hz, oracle_irm estimates")
     t0 = time.process_time()
     whole = bss_eval_v4(refs, ests, sr, block_seconds=None)
-    print(f"whole track: {time.process_time() - t0:.1f} s CPU; medians: "
+    print(f"whole track: {time.process_time() - t0:.1f} s CPU, peak RSS {peak_rss_mb():.0f} MB; medians: "
           + "; ".join(f"{m} " + " ".join(f"{v:.2f}" for v in vals) for m, vals in whole.medians().items()))
     for block in args.blocks:
         t0 = time.process_time()
