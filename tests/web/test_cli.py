@@ -28,6 +28,7 @@ def test_help_lists_the_options(capsys):
         (["--concurrency", "0"], "--concurrency must be at least 1"),
         (["--max-upload-mb", "-1"], "--max-upload-mb must be positive"),
         (["--ttl-minutes", "0"], "--ttl-minutes must be positive"),
+        (["--queue-size", "0"], "--queue-size must be at least 1"),
         (["--model", "oracle_ibm"], "is an oracle"),
         (["--model", "no_such_model_xyz"], "cannot be served"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -154,3 +155,14 @@ def test_an_uploaded_html_file_is_never_served_as_a_page(server):
     assert served.status_code == 200
     assert served.headers["content-disposition"].startswith("attachment")
     assert "text/html" not in served.headers["content-type"]
+
+
+def test_a_busy_port_fails_with_one_line_and_leaves_nothing(server, tmp_path):
+    from stemkit.errors import StemkitError
+    from stemkit.web import ServeConfig, WebServer
+
+    other = WebServer(ServeConfig(port=server.config.port, model=TEST_MODEL, temp_dir=str(tmp_path), quiet=True))
+    with pytest.raises(StemkitError, match=f"cannot listen on 127.0.0.1:{server.config.port}"):
+        other.start()
+    assert list(tmp_path.iterdir()) == []
+    assert os.environ["GRADIO_TEMP_DIR"] == str(server.root.path)  # the running server keeps its folder

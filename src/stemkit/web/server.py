@@ -17,6 +17,7 @@ from .janitor import Janitor, TempRoot
 from .uploads import accepted_extensions
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+GRADIO_ENV = ("GRADIO_TEMP_DIR", "GRADIO_EXAMPLES_CACHE", "GRADIO_ANALYTICS_ENABLED")
 
 
 @dataclass
@@ -41,6 +42,8 @@ class ServeConfig:
             raise StemkitError("--concurrency must be at least 1")
         if self.ttl_minutes <= 0:
             raise StemkitError("--ttl-minutes must be positive")
+        if self.queue_size is not None and self.queue_size < 1:
+            raise StemkitError("--queue-size must be at least 1")
 
 
 class WebServer:
@@ -57,6 +60,7 @@ class WebServer:
         self.janitor: Janitor | None = None
         self.page = None
         self.url: str | None = None
+        self._saved_env: dict[str, str | None] | None = None
 
     def settings(self) -> PageSettings:
         from ..separator import default_model_name
@@ -77,9 +81,10 @@ class WebServer:
         settings = self.settings()
         self.root = TempRoot(cfg.temp_dir)
         # Before gradio is imported and the app is built: uploads and Gradio's cache go under our root.
+        self._saved_env = {k: os.environ.get(k) for k in GRADIO_ENV}
         os.environ["GRADIO_TEMP_DIR"] = str(self.root.path)
         os.environ["GRADIO_EXAMPLES_CACHE"] = str(self.root.path / "examples")
-        os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+        os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
         import gradio as gr  # noqa: F401  (slow import, only here)
 
         self.janitor = Janitor(self.root, cfg.ttl_minutes * 60)
@@ -155,3 +160,10 @@ class WebServer:
         if self.root is not None:
             self.root.remove()
             self.root = None
+        if self._saved_env is not None:  # give the process its environment back
+            for key, value in self._saved_env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            self._saved_env = None
