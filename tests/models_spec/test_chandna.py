@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from stemkit.errors import ModelError
+
 from stemkit.models import SOURCES_4, build_model
 
 
@@ -26,7 +28,7 @@ def test_stereo_variant_takes_both_channels_as_input_channels():
     assert all(decoder.deconv_v.out_channels == 2 for decoder in model.decoders)
     # Two input and two output channels of the (1 x 513) layers: 2 * 25,650 more weights.
     assert model.num_parameters == 489_142 + 513 * 50 + 4 * (513 * 50 + 1)
-    with pytest.raises(ValueError, match="stereo"):
+    with pytest.raises(ModelError, match="stereo"):  # the registry reports bad arguments as ModelError
         build_model("chandna", stereo=True, channels=1)
     with pytest.raises(ValueError, match="2 channels"):
         model(torch.zeros(1, 1, 1000))
@@ -88,5 +90,5 @@ def test_targets(tiny):
 
 
 def test_bad_block_hop():
-    with pytest.raises(ValueError, match="block_hop"):
+    with pytest.raises(ModelError, match="block_hop"):
         build_model("chandna", block_hop=30)

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from stemkit.errors import ModelError
 from stemkit.models import build_model
 
 
@@ -93,5 +94,5 @@ def test_magnitude_output_is_non_negative_and_targets_are_magnitudes(tiny):
 
 
 def test_unknown_output_is_refused():
-    with pytest.raises(ValueError, match="output"):
+    with pytest.raises(ModelError, match="output"):
         build_model("spec_unet", output="phase")

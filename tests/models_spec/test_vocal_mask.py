@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from stemkit.errors import ModelError
 from stemkit.models import build_model
 
 
@@ -60,7 +61,7 @@ def test_eval_masks():
     assert binary.vocal_mask(probs).tolist() == [0.0, 0.0, 1.0, 1.0]
     soft = build_model("vocal_mask", mask_at_eval="soft", noise_gate=0.1)
     assert torch.allclose(soft.vocal_mask(probs), torch.tensor([0.0, 0.2, 0.5, 0.9]))
-    with pytest.raises(ValueError, match="mask_at_eval"):
+    with pytest.raises(ModelError, match="mask_at_eval"):
         build_model("vocal_mask", mask_at_eval="fuzzy")
 
 
