@@ -232,8 +232,9 @@ class Ladder:
         shutil.rmtree(run, ignore_errors=True)  # an interrupted attempt of this script: start over
         budget = time.strftime("%H:%M:%S", time.gmtime(int(round(self.args.budget * 60))))
         say(f"training {name} for {budget} on {data}", self.quiet)
+        steps = [f"max_steps={self.args.steps}"] if self.args.steps else []
         stemkit(["train", "--config", str(self.args.train_config), "--runs-dir", str(runs), "--name", name,
-                 "--accelerator", "cpu", "-q", f"data.train.root={data}", f"max_time={budget}",
+                 "--accelerator", "cpu", "-q", f"data.train.root={data}", f"max_time={budget}", *steps,
                  f"seed={self.args.seed}", *extra], self.logs / f"{name}.train.log")
         return run / "last"
 
@@ -269,8 +270,8 @@ class Ladder:
             training = json.loads(sidecar.read_text()).get("training", {}).get("budget", {})
         result = {
             "row": label, "description": description, "model": str(model), "notes": notes,
-            "budget_min": self.args.budget, "duration_s": self.args.duration, "seed": self.args.seed,
-            "training": training, "wall_s_total": round(seconds, 1), **extra,
+            "budget_min": self.args.budget, "max_steps": self.args.steps, "duration_s": self.args.duration,
+            "seed": self.args.seed, "training": training, "wall_s_total": round(seconds, 1), **extra,
             "rendered": scores["rendered"]["summary"], "real": scores["real"]["summary"],
         }
         write_atomic(self.out / "results" / f"{label}.json", json.dumps(result, indent=1))
@@ -414,8 +415,9 @@ def report(out: Path, order: list[str] | None = None) -> str:
         "the four stems).",
         f"rendered: held-out rendered songs (configs/realism/heldout.yaml); real: "
         f"{first.get('real', {}).get('tracks', '?')} real validation excerpts (stemkit.data.real_split).",
-        f"budget {first.get('budget_min', '?')} min of training per row, {platform.node()}, "
-        f"{os.cpu_count()} CPUs.",
+        f"training per model: at most {first.get('budget_min', '?')} min wall clock"
+        + (f" and {first['max_steps']} steps" if first.get("max_steps") else "")
+        + f"; machine {platform.node()}, {os.cpu_count()} CPUs.",
         "",
         table(results),
         "",
@@ -434,6 +436,8 @@ def parse_args(argv=None):
     p.add_argument("--rows", default="naive,soundfonts,effects,singer,bus,real,real_only",
                    help="comma-separated rows (configs/realism/<row>.yaml); empty for none")
     p.add_argument("--budget", type=float, default=5.0, help="training minutes (wall clock) per model")
+    p.add_argument("--steps", type=int, default=None,
+                   help="also stop training after this many steps (equal updates per row on a busy machine)")
     p.add_argument("--songs", type=int, default=30, help="rendered training songs per row")
     p.add_argument("--duration", type=float, default=15.0, help="seconds per rendered song")
     p.add_argument("--heldout-songs", type=int, default=8, help="songs in the rendered held-out set")
@@ -461,6 +465,8 @@ def parse_args(argv=None):
     bad = [x for x in args.levers if x not in LEVERS]
     if bad:
         p.error(f"unknown lever(s) {', '.join(bad)}; choose from {', '.join(LEVERS)}")
+    if args.steps is not None and args.steps < 1:
+        p.error("--steps must be at least 1")
     if args.real_tracks is not None and args.real_tracks < 1:
         p.error("--real-tracks must be at least 1")
     if args.budget <= 0 or args.songs < 1 or args.heldout_songs < 1 or args.duration <= 0 or args.jobs < 1:
