@@ -46,6 +46,20 @@ def test_sweep_removes_only_old_idle_entries(tmp_path):
     assert root.sweep(ttl_seconds=600) == [busy_job]
 
 
+def test_an_upload_shared_by_two_jobs_stays_until_both_finish(tmp_path):
+    root = TempRoot(tmp_path)
+    upload = root.path / "samehash"
+    upload.mkdir()
+    (upload / "song.wav").write_bytes(b"x")
+    root.mark_busy(upload / "song.wav")
+    root.mark_busy(upload / "song.wav")
+    age(upload, 3600)
+    root.mark_idle(upload / "song.wav")
+    assert root.sweep(ttl_seconds=600) == []
+    root.mark_idle(upload / "song.wav")
+    assert root.sweep(ttl_seconds=600) == [upload]
+
+
 def test_a_recently_written_file_keeps_its_folder(tmp_path):
     root = TempRoot(tmp_path)
     _, job = root.new_job()

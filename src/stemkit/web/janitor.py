@@ -27,7 +27,7 @@ class TempRoot:
         self.path = Path(tempfile.mkdtemp(prefix="stemkit-serve-", dir=parent)).resolve()
         self.jobs = self.path / "jobs"
         self.jobs.mkdir()
-        self._busy: set[Path] = set()
+        self._busy: dict[Path, int] = {}  # entry -> jobs using it (two jobs may share one upload)
         self._lock = threading.Lock()
 
     def new_job(self) -> tuple[str, Path]:
@@ -40,12 +40,18 @@ class TempRoot:
 
     def mark_busy(self, path: Path) -> None:
         """Keep the janitor's hands off ``path``'s top-level entry until :meth:`mark_idle`."""
+        entry = self._entry(path)
         with self._lock:
-            self._busy.add(self._entry(path))
+            self._busy[entry] = self._busy.get(entry, 0) + 1
 
     def mark_idle(self, path: Path) -> None:
+        entry = self._entry(path)
         with self._lock:
-            self._busy.discard(self._entry(path))
+            left = self._busy.get(entry, 0) - 1
+            if left > 0:
+                self._busy[entry] = left
+            else:
+                self._busy.pop(entry, None)
 
     def _entry(self, path: Path) -> Path:
         """The top-level entry (``ROOT/<x>`` or ``ROOT/jobs/<x>``) that holds ``path``."""
