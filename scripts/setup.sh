@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 APT_PACKAGES="ffmpeg portaudio19-dev fluidsynth fluid-soundfont-gm musescore-general-soundfont"
 
+# --test adds Debian's chromium for the web page's end-to-end browser test.
+[ "${1:-}" = "--test" ] && APT_PACKAGES="$APT_PACKAGES chromium"
+
 missing=""
 for pkg in $APT_PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
@@ -31,6 +34,12 @@ fi
 "$PY" -m pip install -q "torch==2.13.0" || "$PY" -m pip install -q "torch>=2.2,<=2.13.0"
 if [ "${1:-}" = "--test" ]; then
   "$PY" -m pip install -q -e ".[test]"
+  # playwright-core drives Debian's chromium (it never downloads a browser of its own).
+  if command -v npm >/dev/null 2>&1; then
+    (cd tests/web/e2e && npm ci --silent --no-audit --no-fund) || echo "setup: npm ci failed; the browser test will skip" >&2
+  else
+    echo "setup: npm not found; the browser test will skip" >&2
+  fi
 else
   "$PY" -m pip install -q -e .
 fi
