@@ -134,6 +134,7 @@ def run_atheris(target: Target, seconds: float, findings: Path, corpus: Path) ->
     import atheris
 
     corpus.mkdir(parents=True, exist_ok=True)
+    findings.mkdir(parents=True, exist_ok=True)  # libFuzzer's crash/slow-unit files go here too
     for k, data in enumerate(seed_files()):
         (corpus / f"seed{k}").write_bytes(data)
     found = {"n": 0}
@@ -146,6 +147,7 @@ def run_atheris(target: Target, seconds: float, findings: Path, corpus: Path) ->
             print(f"FINDING {save_finding(findings, data, finding)}: {finding}", flush=True)
 
     atheris.Setup([sys.argv[0], f"-max_total_time={int(seconds)}", "-rss_limit_mb=4096", "-max_len=20000",
+                   f"-artifact_prefix={findings}/", f"-report_slow_units={int(target.slow)}",
                    str(corpus)], one_input)
     try:
         atheris.Fuzz()
@@ -187,6 +189,9 @@ def main(argv=None) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="stemkit-fuzz-midi-") as tmp:
         target = Target(Path(tmp), args.slow, None if args.whole else 2.0)
+        slow, target.slow = target.slow, float("inf")  # first use loads libraries and soundfonts:
+        target(seed_files()[0])  # warm up on a seed, so that cost is never blamed on an input
+        target.slow = slow
         if engine == "atheris":
             found = run_atheris(target, args.seconds, Path(args.findings),
                                 Path(args.corpus) if args.corpus else Path(tmp) / "corpus")
