@@ -39,12 +39,13 @@ def write(tmp_path):
 
 
 @pytest.fixture
-def cli(capsys):
-    """``cli(*args) -> (exit code, stdout, stderr)``; fails on tracebacks and multi-line errors."""
+def cli(capfd):
+    """``cli(*args) -> (exit code, stdout, stderr)``, captured at the file-descriptor level so that C
+    libraries' output counts too; fails on tracebacks, internal errors and stray stderr lines."""
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
+        out, err = capfd.readouterr()
         assert "Traceback" not in err and "Traceback" not in out
         assert "internal error" not in err, err
         for line in err.splitlines():  # every message stands on one line with its own prefix
