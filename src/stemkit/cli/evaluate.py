@@ -42,8 +42,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--window", type=float, default=1.0, metavar="SECONDS",
                    help="BSS Eval window and hop in seconds (default 1, as SiSEC 2018)")
     p.add_argument("--block", type=float, default=30.0, metavar="SECONDS",
-                   help="fit BSS Eval v4 filters per block of this many seconds to bound memory "
-                        "(default 30; 0 = whole track, exact museval but GBs for long tracks)")
+                   help="memory bound: longer tracks get museval's whole-track filters from "
+                        "correlations accumulated in blocks of this many seconds (default 30; "
+                        "0 = one museval call per track, GBs for long tracks)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary on stdout")
 
 

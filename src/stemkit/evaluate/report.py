@@ -185,7 +185,7 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def _block(seconds) -> str:
-    return f"{seconds:g} s" if seconds else "the whole track"
+    return f"correlations in blocks of {seconds:g} s" if seconds else "one museval call per track"
 
 
 def summary_markdown(summary: dict, results: list[TrackResult], config: dict) -> str:
@@ -200,8 +200,8 @@ def summary_markdown(summary: dict, results: list[TrackResult], config: dict) ->
         f"{summary['tracks']} track(s)",
         f"- date: {config.get('date', '?')}; stemkit {config.get('stemkit_version', '?')}, "
         f"museval {config.get('museval_version', '?')}",
-        f"- BSS Eval v4: {config.get('window', 1.0):g} s windows and hop, filters fitted per "
-        f"block of {_block(config.get('block_seconds'))}",
+        f"- BSS Eval v4: {config.get('window', 1.0):g} s windows and hop, time-invariant filters "
+        f"fitted on the whole track ({_block(config.get('block_seconds'))})",
         "",
         "## BSS Eval v4, SiSEC 2018 protocol (dB, higher is better)",
         "",

@@ -187,7 +187,7 @@ def evaluate_model(data: str | Path, settings: EvalSettings) -> EvalRun:
         "tracks": names,
         "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         **_versions(),
-        "protocol": "BSS Eval v4 (museval, bss_eval_images, time-invariant filters per block); "
+        "protocol": "BSS Eval v4 (museval, bss_eval_images, whole-track time-invariant filters); "
                     "median over frames, then median over tracks",
         "window": settings.window,
         "block_seconds": settings.block_seconds,
