@@ -1,8 +1,8 @@
 """Peak memory and time of BSS Eval v4 scoring, and what blocking changes in the scores.
 
 Memory (default): a synthetic stereo 4-stem track of ``--minutes`` at 44.1 kHz is scored by
-:func:`stemkit.evaluate.metrics.bss_eval_v4` with filters fitted per ``--block`` seconds
-(0 = whole track, plain museval). Prints the process's resident memory before scoring (the track's
+:func:`stemkit.evaluate.metrics.bss_eval_v4` with its filter correlations accumulated in blocks of
+``--block`` seconds (0 = one plain museval call on the whole track). Prints the process's resident memory before scoring (the track's
 references and estimates, float32) and its peak (``ru_maxrss``) after::
 
     OMP_NUM_THREADS=1 python benchmarks/eval_memory.py --minutes 10 --block 30
