@@ -274,6 +274,7 @@ class Separator:
         if any(t.resolve() == src for t in targets.values()):
             raise StemkitError("refusing to overwrite the input file with a stem", path=str(path))
         out_ch = 1 if reader.channels == 1 else 2
+        new_folder = not folder.exists()
         writers: dict[str, AudioWriter] = {}
         done: list[Path] = []
         try:
@@ -289,6 +290,11 @@ class Separator:
                 w.abort()
             for p in done:  # all stems or none
                 p.unlink(missing_ok=True)
+            if new_folder:  # nor an empty track folder
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
             raise
         return dict(zip(targets, done))
 

@@ -44,6 +44,7 @@ def assert_refused(code, err, out, name: str, message: str):
     assert f"{name}: " in err and message in err, err
     assert "1 input(s) failed, 0 separated" in err
     assert not any(p.suffix == ".wav" for p in stem_files(out)), stem_files(out)
+    assert not (out / MODEL / name.rsplit(".", 1)[0]).exists()  # not even an empty track folder
     assert not partial_files(out)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from contextlib import contextmanager
@@ -113,9 +114,11 @@ def audio_info(path: str | os.PathLike, *, stream: int | None = None) -> AudioIn
 
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    text = text.replace("Error opening ", "").strip()
+    text = re.sub(r"^Error opening (?:'.*?'|\S+): ", "", text).strip()  # the path is said once already
     if "does not exist or is not a regular file" in text:  # libsndfile's words for undecodable data
         return "unrecognised format or corrupt data"
+    if "SF_INFO struct incomplete" in text:  # its words for a header with a zero or absurd rate
+        return "invalid header: sample rate or format fields"
     return text[:200]
 
 
