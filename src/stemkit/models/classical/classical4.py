@@ -7,7 +7,8 @@ One STFT, four soft masks that partition every bin (so the stems sum to the inpu
    boom lasts a few hundred ms and a short kernel would call it harmonic and hand it to the bass.
 2. **bass**: the harmonic part below ``bass_cutoff`` Hz (raised-cosine crossover).
 3. **vocals**: the harmonic part above the crossover, weighted by how *vocal* each bin looks:
-   non-repeating (REPET-SIM foreground) and/or centre-panned (stereo centre similarity).
+   the mean of its REPET-SIM foreground mask (does not repeat) and its centre mask (is panned to
+   the centre). On the real clips the mean beat either cue alone and their product.
 4. **other**: what is left.
 
 An optional EM multichannel Wiener pass (``wiener_iterations``) re-filters the mixture with the
@@ -25,7 +26,7 @@ from .hpss import hpss_masks, kernel_sizes
 from .masking import MaskingSeparator, band_weight
 from .repet import repet_sim_foreground_mask
 
-VOCAL_CUES = ("repet", "centre", "both")
+VOCAL_CUES = ("repet", "centre", "both", "mean")
 
 
 @register("classical", description="Four stems from DSP alone: HPSS drums, low-band bass, REPET/centre vocals")
@@ -34,7 +35,7 @@ class Classical4(MaskingSeparator):
 
     Knobs: ``harmonic_seconds`` / ``percussive_hz`` (HPSS kernels), ``kick_band`` /
     ``kick_seconds`` (the long-kernel split of the low band), ``bass_cutoff`` / ``bass_width``
-    (crossover), ``vocal_cue`` (``"repet"``, ``"centre"`` or ``"both"``), ``vocal_gain``
+    (crossover), ``vocal_cue`` (``"mean"``, ``"repet"``, ``"centre"`` or ``"both"``), ``vocal_gain``
     (scales the vocal score), ``centre_sharpness``, ``neighbours`` and ``min_separation_seconds``
     (REPET-SIM), ``n_fft`` / ``hop``, ``segment_seconds``, ``wiener_iterations``.
     """
@@ -47,15 +48,15 @@ class Classical4(MaskingSeparator):
         sample_rate: int = 44100,
         n_fft: int = 4096,
         hop: int = 1024,
-        harmonic_seconds: float = 0.25,
-        percussive_hz: float = 250.0,
+        harmonic_seconds: float = 0.1,
+        percussive_hz: float = 350.0,
         kick_band: float = 300.0,
         kick_seconds: float = 0.8,
         bass_cutoff: float = 200.0,
         bass_width: float = 100.0,
-        vocal_cue: str = "both",
+        vocal_cue: str = "mean",
         vocal_gain: float = 1.0,
-        centre_sharpness: float = 1.0,
+        centre_sharpness: float = 2.0,
         neighbours: int = 9,
         min_separation_seconds: float = 1.0,
         segment_seconds: float = 30.0,
@@ -94,12 +95,16 @@ class Classical4(MaskingSeparator):
         return drums
 
     def vocal_score(self, spec: np.ndarray, harmonic_magnitude: np.ndarray) -> np.ndarray:
-        """How vocal each bin looks, ``(F, N)`` in [0, 1]."""
-        score = np.ones_like(harmonic_magnitude)
-        if self.vocal_cue in ("repet", "both") or is_effectively_mono(spec):
-            score *= repet_sim_foreground_mask(harmonic_magnitude, self.neighbours, self.min_separation)
-        if self.vocal_cue in ("centre", "both") and not is_effectively_mono(spec):
-            score *= centre_mask(spec, self.centre_sharpness)
+        """How vocal each bin looks, ``(F, N)`` in [0, 1]: the REPET-SIM foreground, the centre
+        mask, their product (``both``: bins must pass both) or their mean (``mean``)."""
+        mono = is_effectively_mono(spec)
+        cue = "repet" if mono else self.vocal_cue
+        cues = []
+        if cue != "centre":
+            cues.append(repet_sim_foreground_mask(harmonic_magnitude, self.neighbours, self.min_separation))
+        if cue != "repet":
+            cues.append(centre_mask(spec, self.centre_sharpness))
+        score = np.mean(cues, axis=0) if cue == "mean" else np.prod(cues, axis=0)
         return np.clip(self.vocal_gain * score, 0.0, 1.0)
 
     def masks(self, spec: np.ndarray) -> np.ndarray:
