@@ -188,6 +188,8 @@ class Separator:
             emitted += n
             if self.consistency:
                 stems = enforce_consistency(mix, stems)
+            if not np.isfinite(stems).all():  # never hand out (or write) NaN stems
+                _explain_non_finite(mix, self.name, label)
             if bar is not None:
                 bar.update(n)
             return mix, self._fold(stems)
@@ -318,6 +320,19 @@ def save_stems(
         name: write_audio(folder / f"{name}{fmt.extension}", audio, sample_rate, fmt=fmt, clip=clip)
         for name, audio in stems.items()
     }
+
+
+#: Input peaks beyond this are taken for broken files when stems overflow (+120 dB over full scale).
+EXTREME_PEAK = 1e6
+
+
+def _explain_non_finite(mix: np.ndarray, model: str, label: str) -> None:
+    """Stems came out NaN/Inf from finite input: absurd input levels (a user's file) or a model bug."""
+    peak = float(np.abs(mix).max())
+    if peak > EXTREME_PEAK:
+        raise AudioReadError(f"sample values up to {peak:.3g} are too extreme to separate "
+                             "(the stems overflow 32-bit floats)", path=label or None)
+    raise RuntimeError(f"model {model!r} produced NaN or Inf stems from finite input (peak {peak:.3g})")
 
 
 def _take(queue: deque, n: int) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 from conftest import noise
 
 from stemkit import Separator
@@ -39,6 +40,22 @@ def test_separate_file_refuses_bad_files(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(AudioReadError, match=message):
         Separator(MODEL).separate_file(path)
+
+
+def test_absurd_float_levels_are_refused_not_turned_into_nan():
+    # finite float32, but resampling and summing overflow: stems would be NaN
+    x = (1e38 * np.clip(np.random.default_rng(0).standard_normal((2, 5000)), -3, 3)).astype(np.float32)
+    with pytest.raises(AudioReadError, match="too extreme to separate"):
+        Separator(MODEL).separate(x, 44100)
+
+
+def test_a_model_that_returns_nan_is_a_bug_not_a_stem(monkeypatch):
+    from robust_model import _Smooth
+
+    monkeypatch.setattr(_Smooth, "forward", lambda self, mix: torch.full((*mix.shape[:1], 2, *mix.shape[1:]),
+                                                                         float("nan")))
+    with pytest.raises(RuntimeError, match="NaN or Inf stems from finite input"):
+        Separator(MODEL).separate(np.ones((2, 100), np.float32) * 0.1, 8000)
 
 
 def test_segment_shorter_than_a_sample_is_refused():
