@@ -126,3 +126,12 @@ def test_unknown_vocal_cue_is_refused():
 
     with pytest.raises(ModelError):
         build_model("classical", vocal_cue="karaoke")
+
+
+def test_classical_vocals_take_the_centred_melody_not_the_panned_loop():
+    loop, melody = _loop_and_melody(seconds=8.0)
+    voice = pan(melody, 0.5)
+    mix = pan(loop, 0.0) + voice
+    drums, bass, other, vocals = separate("classical", mix)
+    assert sdr(vocals, voice) > sdr(mix, voice) + 4
+    assert np.sum(vocals[0] ** 2) < np.sum(vocals[1] ** 2) * 1.5  # little of the left-only loop
