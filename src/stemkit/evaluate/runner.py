@@ -96,7 +96,9 @@ def evaluate_track(track, settings: EvalSettings, out_dir: Path) -> TrackResult:
     t1 = time.perf_counter()
     estimates = separate_track(model, mix, refs, sr, settings)
     t2 = time.perf_counter()
+    # museval's folder layout: <split>/<track>.json; a track of no known split files under test/
     split = (track.meta or {}).get("split") or settings.split or "test"
+    split = "test" if split == "all" else split
     result = score_track(track.name, split, sources, refs, estimates, sr,
                          window=settings.window, block_seconds=settings.block_seconds)
     t3 = time.perf_counter()
@@ -129,6 +131,7 @@ def _find_tracks(data: Path, settings: EvalSettings):
             raise
         # a folder that *is* one split (e.g. musdb18/train itself): take all of it
         tracks = find_tracks(data, layout=settings.layout, split=None)
+        settings.split = None
     if settings.max_tracks is not None:
         if settings.max_tracks < 1:
             raise ConfigError("--tracks must be at least 1")
