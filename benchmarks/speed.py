@@ -5,7 +5,8 @@ synthetic song (the demo song tiled, or tones and noise when it is absent) writt
 
     OMP_NUM_THREADS=2 python benchmarks/speed.py --models classical --lengths 30,180,1200
 
-Prints one row per run: seconds of audio, wall seconds, real-time factor (wall / audio), peak RSS.
+Prints one row per run: seconds of audio, wall seconds, real-time factor (wall / audio), CPU seconds
+per audio second (less sensitive to other load on the machine), and peak RSS.
 """
 
 from __future__ import annotations
@@ -53,10 +54,12 @@ def child(model: str, path: str, out: str) -> None:
     sep = Separator(model, progress=False, allow_untrained=True)
     load = time.perf_counter() - t0
     t1 = time.perf_counter()
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     sep.separate_to_files(path, out)
     wall = time.perf_counter() - t1
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"wall": wall, "load": load, "peak_mb": peak_kb / 1024}))
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    print(json.dumps({"wall": wall, "cpu": cpu, "load": load, "peak_mb": r1.ru_maxrss / 1024}))
 
 
 def main() -> None:
@@ -72,7 +75,7 @@ def main() -> None:
     models = [m.strip() for m in args.models.split(",")]
     print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, python {platform.python_version()}")
-    print(f"{'model':<14} {'audio s':>8} {'wall s':>8} {'RTF':>7} {'peak RSS MB':>12}")
+    print(f"{'model':<14} {'audio s':>8} {'wall s':>8} {'RTF':>7} {'CPU/s':>7} {'peak RSS MB':>12}")
     with tempfile.TemporaryDirectory() as tmp:
         for seconds in lengths:
             wav = Path(tmp) / f"in_{int(seconds)}.wav"
@@ -87,7 +90,7 @@ def main() -> None:
                     continue
                 r = json.loads(proc.stdout.strip().splitlines()[-1])
                 print(f"{model:<14} {seconds:>8.0f} {r['wall']:>8.1f} {r['wall'] / seconds:>7.3f} "
-                      f"{r['peak_mb']:>12.0f}", flush=True)
+                      f"{r['cpu'] / seconds:>7.3f} {r['peak_mb']:>12.0f}", flush=True)
             wav.unlink()
 
 

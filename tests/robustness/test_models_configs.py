@@ -165,8 +165,6 @@ def test_export_of_a_truncated_checkpoint(cli, tmp_path, content):
     assert not (tmp_path / "exported").exists()
 
 
-@pytest.mark.xfail(strict=True, reason="train/export.py indexes state['state_dict'] unguarded: KeyError -> "
-                   "internal error (exit 70) instead of a ModelError")
 def test_export_of_a_checkpoint_without_weights(cli, tmp_path):
     import io
 

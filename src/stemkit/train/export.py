@@ -60,6 +60,8 @@ def export_checkpoint(run_dir: Path, out_dir: Path) -> Path:
         raise ModelError(f"unreadable checkpoint ({exc.__class__.__name__})", path=str(ckpt)) from None
     cfg = load_config(raw=read_yaml(run_dir / "config.yaml"))
     model = build_training_model(cfg)
+    if not isinstance(state, dict) or not isinstance(state.get("state_dict"), dict):
+        raise ModelError("checkpoint holds no model weights (no state_dict)", path=str(ckpt))
     weights = {k.removeprefix("model."): v for k, v in state["state_dict"].items() if k.startswith("model.")}
     try:
         model.load_state_dict(weights)

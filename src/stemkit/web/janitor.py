@@ -61,7 +61,8 @@ class TempRoot:
 
     def contains(self, path: str | os.PathLike) -> bool:
         try:
-            Path(os.path.abspath(path)).relative_to(self.path)
+            # resolve(): a symlink inside the root that points outside it is outside.
+            Path(path).resolve().relative_to(Path(self.path).resolve())
             return True
         except ValueError:
             return False

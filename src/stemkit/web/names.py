@@ -35,7 +35,13 @@ def safe_filename(name: str, *, fallback: str = "track", max_bytes: int = 100) -
         else:
             chars.append(ch)
     name = re.sub(r" {2,}", " ", "".join(chars)).strip(" .")
-    name = _truncate_utf8(name, max_bytes).rstrip(" .")
+    # Truncate the stem, not the extension: a long "....wav" must still end in ".wav".
+    stem, dot, ext = name.rpartition(".")
+    if dot and stem and 0 < len(ext) <= 10 and " " not in ext:
+        ext = "." + ext
+        name = _truncate_utf8(stem, max(1, max_bytes - len(ext.encode()))).rstrip(" .") + ext
+    else:
+        name = _truncate_utf8(name, max_bytes).rstrip(" .")
     if not name:
         return fallback
     if name.split(".")[0].upper() in _RESERVED:
