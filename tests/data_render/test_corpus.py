@@ -73,3 +73,18 @@ def test_split_parsing_and_assignment():
     assert assign_splits(2, (0.5, 0.5, 0.0)) == ["train", "valid"]
     with pytest.raises(ConfigError):
         parse_split("0.8:0.2")
+
+
+def test_a_stuck_note_does_not_stretch_a_whole_song_render():
+    import pretty_midi
+
+    from stemkit.data.corpus import MAX_NOTE_SECONDS, _release_stuck_notes
+
+    pm = pretty_midi.PrettyMIDI()
+    piano = pretty_midi.Instrument(program=0)
+    piano.notes.append(pretty_midi.Note(velocity=90, pitch=60, start=0.5, end=1307.0))  # lost note-off
+    piano.notes.append(pretty_midi.Note(velocity=90, pitch=64, start=1.0, end=2.0))
+    pm.instruments.append(piano)
+    _release_stuck_notes(pm)
+    assert pm.get_end_time() == 0.5 + MAX_NOTE_SECONDS
+    assert piano.notes[1].end == 2.0

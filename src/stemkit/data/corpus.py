@@ -104,6 +104,17 @@ def _backend(cfg: RenderConfig, rng: np.random.Generator) -> str:
     return cfg.backend
 
 
+#: Longest note rendered: user MIDI files sometimes hold a note on (a lost note-off) for minutes,
+#: which would stretch a whole-song render far past the music.
+MAX_NOTE_SECONDS = 30.0
+
+
+def _release_stuck_notes(pm) -> None:
+    for instrument in pm.instruments:
+        for note in instrument.notes:
+            note.end = min(note.end, note.start + MAX_NOTE_SECONDS)
+
+
 def render_song(seed: int, config=None, source=None) -> RenderedSong:
     """Render song ``seed`` from ``source`` (default: the generator) with ``config``."""
     cfg = _config(config)
@@ -112,6 +123,7 @@ def render_song(seed: int, config=None, source=None) -> RenderedSong:
         source = _GeneratorSource(cfg.generator)
     sr = cfg.sample_rate
     pm, info = source.song(seed, cfg.duration)
+    _release_stuck_notes(pm)
     n = round(cfg.duration * sr) if cfg.duration else int(np.ceil((pm.get_end_time() + cfg.tail) * sr))
     choice_rng = _rng(seed, 1)
     backend = _backend(cfg, choice_rng)
