@@ -407,7 +407,8 @@ def report(out: Path, order: list[str] | None = None) -> str:
     ladder = ["classical", "naive", "soundfonts", "effects", "singer", "bus", "real", "real_only"]
     names = [n for n in (order or ladder) if n in found] + sorted(n for n in found if n not in (order or ladder))
     results = [found[n] for n in names]
-    first = next(iter(found.values()), {})
+    trained = [r for r in found.values() if r.get("training")]
+    first = trained[0] if trained else next(iter(found.values()), {})
     text = "\n".join([
         f"# realism ladder: {out}",
         "",
