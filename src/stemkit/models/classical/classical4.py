@@ -37,7 +37,8 @@ class Classical4(MaskingSeparator):
     ``kick_seconds`` (the long-kernel split of the low band), ``bass_cutoff`` / ``bass_width``
     (crossover), ``vocal_cue`` (``"mean"``, ``"repet"``, ``"centre"`` or ``"both"``), ``vocal_gain``
     (scales the vocal score), ``centre_sharpness``, ``neighbours`` and ``min_separation_seconds``
-    (REPET-SIM), ``n_fft`` / ``hop``, ``segment_seconds``, ``wiener_iterations``.
+    (REPET-SIM), ``hpss_pool`` (bins pooled for the full-band split), ``n_fft`` / ``hop``,
+    ``segment_seconds``, ``wiener_iterations``.
     """
 
     residual_index = 2  # "other"
@@ -59,6 +60,7 @@ class Classical4(MaskingSeparator):
         centre_sharpness: float = 2.0,
         neighbours: int = 9,
         min_separation_seconds: float = 1.0,
+        hpss_pool: int = 2,
         segment_seconds: float = 30.0,
         wiener_iterations: int = 0,
     ):
@@ -75,7 +77,7 @@ class Classical4(MaskingSeparator):
         self.kernels = kernel_sizes(sample_rate, n_fft, hop, harmonic_seconds, percussive_hz)
         self.kick_kernels = kernel_sizes(sample_rate, n_fft, hop, kick_seconds, percussive_hz)
         self.kick_band = float(kick_band)
-        self.hpss_pool = max(1, int(round(n_fft / 2048)))
+        self.hpss_pool = max(1, int(hpss_pool))
         self.bass_cutoff, self.bass_width = float(bass_cutoff), float(bass_width)
         self.vocal_cue = vocal_cue
         self.vocal_gain = float(vocal_gain)
@@ -85,7 +87,8 @@ class Classical4(MaskingSeparator):
 
     def drum_mask(self, magnitude: np.ndarray) -> np.ndarray:
         """Percussive mask ``(F, N)`` of the channel-mean ``magnitude (F, N)``."""
-        # Full band on pairs of bins (21.5 Hz at 4096 / 44.1 kHz): half the median-filter cost.
+        # Full band on groups of ``hpss_pool`` bins (2: 21.5 Hz at 4096 / 44.1 kHz): the median
+        # filters cost in proportion to the bins, and drums need no finer resolution.
         _, drums = hpss_masks(magnitude, *self.kernels, pool=self.hpss_pool)
         low = self.frequencies < self.kick_band
         if low.sum() >= 3:

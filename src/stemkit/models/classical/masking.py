@@ -36,7 +36,8 @@ class MaskingSeparator(SeparationModel):
     """
 
     family = "classical"
-    default_overlap: ClassVar[float | None] = 0.25
+    # Masks need no long crossfade: 10 % of a 30 s chunk is 3 s, and every sample costs 1.1x, not 1.33x.
+    default_overlap: ClassVar[float | None] = 0.1
     #: Index of the stem that absorbs the remainder, so the stems sum to the input exactly.
     residual_index: ClassVar[int] = -1
 
