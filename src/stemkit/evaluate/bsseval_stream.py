@@ -24,9 +24,9 @@ FILTERS_LEN = 512  # museval's default distortion-filter length
 def _lagged_correlations(x: np.ndarray, y: np.ndarray, block: int, L: int) -> np.ndarray:
     """``R[a, b, k + L - 1] = sum_t x[a, t] * y[b, t - k]`` for lags ``|k| < L``.
 
-    ``x (A, T)``, ``y (B, T)`` (any float dtype; sums in float64); returns ``(A, B, 2L - 1)``. Computed per block of
-    ``block`` samples of ``x`` with ``y`` read ``L - 1`` samples beyond each side (zeros outside),
-    so the sums are exact, not circular, and memory does not grow with ``T``.
+    ``x (A, T)``, ``y (B, T)`` (any float dtype; sums in float64); returns ``(A, B, 2L - 1)``.
+    Computed per block of ``block`` samples of ``x`` with ``y`` read ``L - 1`` samples beyond each
+    side (zeros outside), so the sums are exact, not circular, and memory does not grow with ``T``.
     """
     A, T = x.shape
     B = y.shape[0]
