@@ -66,11 +66,12 @@ def _filter_block_stereo(xb: torch.Tensor, vb: torch.Tensor, R: torch.Tensor, lo
 
 
 def _filter_block(xb: torch.Tensor, vb: torch.Tensor, R: torch.Tensor, load: float):
-    """E-step on a block for any C: ``xb (C, F, n)``, ``vb (S, F, n)``, ``R (S, F, C, C)``."""
+    """E-step on a block for C != 2: ``xb (C, F, n)``, ``vb (S, F, n)``, ``R (S, F, C, C)``."""
     eye = torch.eye(xb.shape[0], dtype=xb.dtype, device=xb.device)
     vc = vb.to(xb.dtype)
     Cxx = torch.einsum("sfn,sfcd->fncd", vc, R) + load * eye
-    mixed = torch.einsum("fnde,efn->fnd", torch.linalg.inv(Cxx), xb)  # Cxx^-1 x
+    inverse = 1.0 / Cxx if xb.shape[0] == 1 else torch.linalg.inv(Cxx)
+    mixed = torch.einsum("fnde,efn->fnd", inverse, xb)  # Cxx^-1 x
     return torch.einsum("sfn,sfcd,fnd->scfn", vc, R, mixed)
 
 
