@@ -24,7 +24,8 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval")
     data = write_musdb_hq(root / "data", channels=1)
     outs = {"mixture": root / "ev_mixture", "oracle_irm": root / "ev_irm"}
-    assert main(["evaluate", "-n", "mixture", "--data", str(data), "-o", str(outs["mixture"]), "-q"]) == 0
+    # a folder that is itself one split (no test/ inside) is taken whole
+    assert main(["evaluate", "-n", "mixture", "--data", str(data / "test"), "-o", str(outs["mixture"]), "-q"]) == 0
     # two jobs: tracks scored in parallel worker processes
     assert main(["evaluate", "-n", "oracle_irm", "--data", str(data), "-o", str(outs["oracle_irm"]),
                  "-j", "2", "--plot-track", "Song B", "-q"]) == 0
@@ -47,6 +48,7 @@ def test_outputs_are_written_and_valid(runs):
     assert len(rows) == 8 and {r["track"] for r in rows} == {"Song A", "Song B"}
     config = json.loads((out / "config.json").read_text())
     assert config["model"] == "mixture" and config["tracks"] == ["Song A", "Song B"]
+    assert config["split"] is None  # taken whole; track files still go under test/ as museval expects
     assert config["stemkit_version"] and config["museval_version"] and config["date"]
     assert (outs["oracle_irm"] / "plots" / "Song B_spectrograms.png").is_file()
     assert not (outs["oracle_irm"] / "plots" / "Song A_spectrograms.png").exists()
