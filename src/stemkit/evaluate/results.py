@@ -101,9 +101,10 @@ def score_columns() -> list[str]:
 
 
 def _per_track(result: TrackResult, column: str) -> list[float]:
+    """Per-source values of one score column: frame medians for BSS Eval, else the track score."""
     if column in METRICS:
         return result.medians[column]
-    return getattr(result, column.lower()) if column == "MDX_SDR" else getattr(result, column)
+    return {"MDX_SDR": result.mdx_sdr, "signal_difference": result.signal_difference}[column]
 
 
 def aggregate(results: list[TrackResult]) -> dict:
