@@ -155,7 +155,10 @@ class Separator:
             raise AudioReadError(f"sample rate {sample_rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz", path=label or None)
         model = self.model
         S, Cm, sr_m = len(model.sources), model.channels, model.sample_rate
-        ola = OverlapAdd(model, segment=self.segment, overlap=self.overlap, window=self.window,
+        segment = self.segment
+        if total and not model.fixed_segment:  # a short input needs no padding to a long segment
+            segment = min(segment, max(1, -(-total * sr_m // sample_rate)))
+        ola = OverlapAdd(model, segment=segment, overlap=self.overlap, window=self.window,
                          batch_size=self.batch_size, shifts=self.shifts, seed=self.seed,
                          device=self.device, postprocess=self._postprocess())
         up = StreamResampler(sample_rate, sr_m, Cm)

@@ -74,16 +74,17 @@ class MaskingSeparator(SeparationModel):
         length = mix.shape[-1]
         spec = self.stft(mix.float())  # (C, F, N)
         masks = torch.from_numpy(np.ascontiguousarray(self.masks(spec.numpy()), dtype=np.float32))
-        est = masks * spec  # (S, C, F, N)
+        est = None
         if self.wiener_iterations > 0:
-            est = wiener(spec, est.abs(), iterations=self.wiener_iterations)
+            est = wiener(spec, (masks * spec).abs(), iterations=self.wiener_iterations)
         # The residual stem is the input minus the others: exact sum, and one iSTFT fewer.
         # With partitioning masks it equals its own masked estimate up to float rounding.
         residual = self.residual_index % len(self.sources)
-        kept = [j for j in range(len(self.sources)) if j != residual]
-        stems = torch.empty((len(self.sources),) + tuple(mix.shape), dtype=torch.float32)
-        stems[kept] = self.stft.inverse(est[kept], length)
-        stems[residual] = mix - stems[kept].sum(dim=0)
+        stems = torch.zeros((len(self.sources),) + tuple(mix.shape), dtype=torch.float32)
+        for j in range(len(self.sources)):
+            if j != residual:  # one source at a time: no (S, C, F, N) complex array in memory
+                stems[j] = self.stft.inverse(est[j] if est is not None else masks[j] * spec, length)
+        stems[residual] = mix - stems.sum(dim=0)  # the residual row is still zero here
         return stems
 
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
