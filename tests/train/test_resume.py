@@ -19,6 +19,14 @@ from stemkit.cli.main import main
 RUNNER = Path(__file__).resolve().parent / "cli_runner.py"
 
 
+def cli(*args: str) -> int:
+    """The CLI in a 1-thread subprocess, like the killed run: the same reduction order makes the
+    resumed and the uninterrupted weights comparable bit for bit."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, str(RUNNER), *args], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode
+
+
 def checkpoint_step(path: Path) -> int:
     return int(torch.load(path, map_location="cpu", weights_only=True)["global_step"])
 
@@ -57,7 +65,7 @@ def test_killed_run_resumes_at_its_step(musdb_root, tmp_path):
     assert main(["train", "--config", str(config), "--name", "killed", "--runs-dir", str(runs), "--quiet"]) == 2
 
     target = stopped + 8
-    code = main(["train", "--name", "killed", "--runs-dir", str(runs), "--resume", f"max_steps={target}", "--quiet"])
+    code = cli("train", "--name", "killed", "--runs-dir", str(runs), "--resume", f"max_steps={target}", "--quiet")
     assert code == 0
     assert checkpoint_step(ckpt) == target
     state = json.loads((runs / "killed" / "state.json").read_text())
@@ -73,7 +81,7 @@ def test_killed_run_resumes_at_its_step(musdb_root, tmp_path):
 
     # Same data, same order, same optimizer state: the weights equal an uninterrupted run's.
     write_config(config, {**cfg, "max_steps": target})
-    assert main(["train", "--config", str(config), "--name", "straight", "--runs-dir", str(runs), "--quiet"]) == 0
+    assert cli("train", "--config", str(config), "--name", "straight", "--runs-dir", str(runs), "--quiet") == 0
     resumed = load_file(runs / "killed" / "last" / "model.safetensors")
     straight = load_file(runs / "straight" / "last" / "model.safetensors")
     for key in straight:
