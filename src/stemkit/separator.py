@@ -150,6 +150,8 @@ class Separator:
         """Separate a stream of ``(C, n)`` blocks; yields ``(mix (C', m), {stem: (C', m)})`` in order.
 
         ``C'`` is 1 for mono input and 2 otherwise (more channels are downmixed with a warning).
+        ``total``: the input length in samples when known: it drives the progress bar, and an input
+        shorter than one segment is then processed as one segment of its own length (no padding).
         """
         if not MIN_RATE <= sample_rate <= MAX_RATE:
             raise AudioReadError(f"sample rate {sample_rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz", path=label or None)

@@ -62,7 +62,20 @@ def _format_warning(message, category, filename, lineno, line=None):
 
 
 def main(argv: list[str] | None = None) -> int:
+    saved_format = warnings.formatwarning
     warnings.formatwarning = _format_warning
+    try:
+        with warnings.catch_warnings():
+            # Users see stemkit's own warnings (clipping, downmixing), not libraries' deprecations.
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+            return _main(argv)
+    finally:
+        warnings.formatwarning = saved_format
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
