@@ -183,8 +183,11 @@ def run(args) -> int:
             if not args.quiet:
                 print(f"{f} -> {Path(next(iter(written.values()))).parent}")
     if failures:
-        print(f"stemkit: {len(failures)} input(s) failed, {ok} separated:", file=sys.stderr)
-        for path, msg in failures:
-            print(f"  {msg}", file=sys.stderr)
+        if len(failures) + ok > 1:  # a batch: repeat what failed at the end, where it is seen
+            print(f"stemkit: {len(failures)} input(s) failed, {ok} separated:", file=sys.stderr)
+            for path, msg in failures:
+                print(f"  {msg}", file=sys.stderr)
+        elif not any(f for f in files if str(f) == failures[0][0]):  # a missing input: not said yet
+            print(f"stemkit: error: {failures[0][1]}", file=sys.stderr)
         return 70 if internal else 1
     return 0
