@@ -34,10 +34,11 @@ def _torch_generator(rng: np.random.Generator) -> torch.Generator:
 class _RandomChunks(Dataset):
     """Shared state of the chunk datasets: tracks, lengths at ``sample_rate``, epoch, filter."""
 
-    def __init__(self, tracks: Sequence[Track], sources: Sequence[str], segment: int, *,
-                 samples_per_epoch: int, seed: int, sample_rate: int, augment, skip_silent: bool,
-                 silence_db: float, min_difference_db: float | None, channels: int,
-                 max_tries: int):
+    def __init__(self, tracks: Sequence[Track], sources: Sequence[str] = SOURCES_4,
+                 segment: int = 44100 * 6, *, samples_per_epoch: int, seed: int,
+                 sample_rate: int = 44100, augment=None, skip_silent: bool = True,
+                 silence_db: float = -60.0, min_difference_db: float | None = -20.0,
+                 channels: int = 2, max_tries: int = 20):
         if not tracks:
             raise ConfigError("no tracks to draw chunks from")
         if segment <= 0 or samples_per_epoch <= 0:
@@ -107,16 +108,6 @@ class ChunkDataset(_RandomChunks):
     ``augment`` is a module on ``(B, S, C, T)`` (see :mod:`stemkit.data.augment`).
     """
 
-    def __init__(self, tracks: Sequence[Track], sources: Sequence[str] = SOURCES_4,
-                 segment: int = 44100 * 6, *, samples_per_epoch: int, seed: int,
-                 sample_rate: int = 44100, augment=None, skip_silent: bool = True,
-                 silence_db: float = -60.0, min_difference_db: float | None = -20.0,
-                 channels: int = 2, max_tries: int = 20):
-        super().__init__(tracks, sources, segment, samples_per_epoch=samples_per_epoch, seed=seed,
-                         sample_rate=sample_rate, augment=augment, skip_silent=skip_silent,
-                         silence_db=silence_db, min_difference_db=min_difference_db,
-                         channels=channels, max_tries=max_tries)
-
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         if not 0 <= index < len(self):
             raise IndexError(index)
@@ -137,16 +128,6 @@ class RemixDataset(_RandomChunks):
     Source ``s`` of item ``i`` is cut from its own randomly drawn track (distinct tracks per item
     while there are enough), redrawn while it is silent; ``mix`` is the sum of the stems.
     """
-
-    def __init__(self, tracks: Sequence[Track], sources: Sequence[str] = SOURCES_4,
-                 segment: int = 44100 * 6, *, samples_per_epoch: int, seed: int,
-                 sample_rate: int = 44100, augment=None, skip_silent: bool = True,
-                 silence_db: float = -60.0, min_difference_db: float | None = -20.0,
-                 channels: int = 2, max_tries: int = 20):
-        super().__init__(tracks, sources, segment, samples_per_epoch=samples_per_epoch, seed=seed,
-                         sample_rate=sample_rate, augment=augment, skip_silent=skip_silent,
-                         silence_db=silence_db, min_difference_db=min_difference_db,
-                         channels=channels, max_tries=max_tries)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         if not 0 <= index < len(self):
