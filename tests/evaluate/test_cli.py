@@ -68,7 +68,8 @@ def test_mixture_floor_scores_match_museval_on_the_loaded_tracks(runs):
     ours = scores["tracks"][0]
     assert ours["name"] == track.name
     np.testing.assert_array_equal(ours["medians"]["SDR"], np.nanmedian(sdr, axis=1))
-    np.testing.assert_array_equal(ours["medians"]["SAR"], np.nanmedian(sar, axis=1))
+    # SAR of a mixture estimate is ~148 dB of rounding noise: equal to museval's up to that rounding
+    np.testing.assert_allclose(ours["medians"]["SAR"], np.nanmedian(sar, axis=1), rtol=1e-7, atol=0)
 
 
 def test_oracle_irm_scores_above_10_db_and_beats_the_floor(runs):

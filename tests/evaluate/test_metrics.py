@@ -130,3 +130,32 @@ def test_mixture_as_estimate_matches_museval_called_directly():
     np.testing.assert_array_equal(medians["SIR"], np.nanmedian(sir, axis=1))
     # the mixture is a poor estimate of any single stem
     assert np.all(medians["SDR"] < 5.0)
+
+
+def test_shared_factorisation_is_museval_on_leaky_estimates():
+    """One solve for all estimates (stacked right-hand sides) = museval's four solves."""
+    import museval
+
+    sr = 8000
+    refs, ests = _leaky_pair(3.2, sr, seed=11)
+    ours = bss_eval_v4(refs, ests, sr)
+    sdr, isr, sir, sar = museval.evaluate(refs.transpose(0, 2, 1), ests.transpose(0, 2, 1), win=sr, hop=sr)
+    np.testing.assert_array_equal(ours.SDR, sdr)  # SDR does not depend on the filters
+    for mine, theirs in ((ours.ISR, isr), (ours.SIR, sir), (ours.SAR, sar)):
+        np.testing.assert_allclose(mine, theirs, rtol=0, atol=1e-9)
+    assert np.abs(ours.SIR - ours.SDR).max() > 1  # filters matter for SIR: not a degenerate case
+
+
+def test_sdr_only_equals_museval_sdr_and_keeps_silence_rules():
+    import museval
+
+    sr = 8000
+    refs, ests = _leaky_pair(4.5, sr, seed=12)
+    refs[0, :, : int(1.2 * sr)] = 0.0  # frame 0 and part of frame 1 silent for source 0
+    ests[1, :, 3 * sr:] = 0.0  # source 1's estimate silent from frame 3 on: museval skips those frames
+    fast = bss_eval_v4(refs, ests, sr, sdr_only=True)
+    sdr, *_ = museval.evaluate(refs.transpose(0, 2, 1), ests.transpose(0, 2, 1), win=sr, hop=sr)
+    np.testing.assert_allclose(fast.SDR, sdr, rtol=0, atol=1e-9)
+    assert np.isnan(fast.SDR[:, 0]).all() and np.isfinite(fast.SDR[:, 1:3]).all()
+    assert np.isnan(fast.SDR[:, 3:]).all()
+    assert np.isnan(fast.SIR).all() and np.isnan(fast.SAR).all() and np.isnan(fast.ISR).all()

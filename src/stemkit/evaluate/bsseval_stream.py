@@ -48,17 +48,31 @@ def _lagged_correlations(x: np.ndarray, y: np.ndarray, block: int, L: int) -> np
 
 
 def _solve_filters(G: np.ndarray, D: np.ndarray) -> np.ndarray:
-    """museval's least-squares projection filters: ``(G + eps I) C = D`` (its ``_compute_projection_filters``)."""
+    """museval's least-squares projection filters, ``(G + eps I) C = D``, for many right-hand sides.
+
+    ``G (S, S, C, C, L, L)``, ``D (S, C, L, K)`` -> ``C (S, C, L, K)``. museval solves this system
+    once per estimate with the same ``G``; one solve with every estimate's columns stacked in ``D``
+    factorises ``G`` once (4x less work for 4 sources) and gives the same LU and substitutions.
+    """
     from museval.metrics import _reshape_G
 
     nsrc, nchan, L = G.shape[0], G.shape[2], G.shape[-1]
+    k = D.shape[-1]
     Gm = _reshape_G(G)
-    Gm[np.diag_indices_from(Gm)] += np.finfo(float).eps
+    Gm = Gm + np.finfo(float).eps * np.eye(Gm.shape[0])  # museval's regularisation, same expression
     try:
-        C = np.linalg.solve(Gm, D.reshape(nsrc * nchan * L, nchan))
+        C = np.linalg.solve(Gm, D.reshape(nsrc * nchan * L, k))
     except np.linalg.LinAlgError:
-        C = np.linalg.lstsq(Gm, D.reshape(nsrc * nchan * L, nchan), rcond=None)[0]
-    return C.reshape(nsrc, nchan, L, nchan)
+        C = np.linalg.lstsq(Gm, D.reshape(nsrc * nchan * L, k), rcond=None)[0]
+    return C.reshape(nsrc, nchan, L, k)
+
+
+def _stacked_filters(G: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """Filters for every estimate from one factorisation: ``D (J, S, C, L, C)`` -> ``(J, S, C, L, C)``."""
+    J, S, nchan, L, _ = D.shape
+    stacked = np.moveaxis(D, 0, -2).reshape(S, nchan, L, J * nchan)  # columns: estimate-major
+    C = _solve_filters(G, stacked).reshape(S, nchan, L, J, nchan)
+    return np.moveaxis(C, -2, 0)
 
 
 def track_filters(references: np.ndarray, estimates: np.ndarray, block: int, L: int = FILTERS_LEN):
@@ -82,16 +96,52 @@ def track_filters(references: np.ndarray, estimates: np.ndarray, block: int, L: 
         G[j, i, c2, c1] = ss
         G[i, j, c1, c2] = ss.T
 
-    C = np.zeros((S, S, nchan, L, nchan))
+    D = np.zeros((S, S, nchan, L, nchan))  # D[jest, j, cj, m, c] = sum_t ref_j,cj[t] est_jest,c[t + m]
+    for jest, j, cj, c in itertools.product(range(S), range(S), range(nchan), range(nchan)):
+        D[jest, j, cj, :, c] = R_re[j * nchan + cj, jest * nchan + c][zero::-1]
+    C = _stacked_filters(G, D)
     Cj = np.zeros((S, nchan, L, nchan))
     for jest in range(S):
-        # D[j, cj, m, c] = sum_t ref_j,cj[t] est_c[t + m], m = 0 .. L-1
-        D = np.zeros((S, nchan, L, nchan))
-        for j, cj, c in itertools.product(range(S), range(nchan), range(nchan)):
-            D[j, cj, :, c] = R_re[j * nchan + cj, jest * nchan + c][zero::-1]
-        C[jest] = _solve_filters(G, D)
-        Cj[jest] = _solve_filters(G[jest : jest + 1, jest : jest + 1], D[jest : jest + 1])[0]
+        Cj[jest] = _solve_filters(G[jest : jest + 1, jest : jest + 1], D[jest, jest : jest + 1])[0]
     return C, Cj
+
+
+def museval_filters(references: np.ndarray, estimates: np.ndarray, L: int = FILTERS_LEN):
+    """museval's own whole-track filters ``C (S, S, C, L, C)``, ``Cj (S, C, L, C)``, one factorisation.
+
+    The correlations are museval's (its ``_compute_reference_correlations`` and the FFT products of its
+    ``_compute_projection_filters``, same FFT sizes and order); only the four solves with the same
+    matrix become one solve with stacked right-hand sides. Inputs ``(S, C, T)``.
+    """
+    import scipy.fftpack
+    from museval.metrics import _compute_projection_filters, _compute_reference_correlations, _zeropad
+
+    S, nchan, T = references.shape
+    refs = np.asarray(references, dtype=np.float64).transpose(0, 2, 1)  # museval's (S, T, C)
+    ests = np.asarray(estimates, dtype=np.float64).transpose(0, 2, 1)
+    G, sf = _compute_reference_correlations(refs, L)
+    n_fft = int(2 ** np.ceil(np.log2(T + L - 1.0)))
+    D = np.zeros((S, S, nchan, L, nchan))
+    for jest in range(S):
+        sef = scipy.fftpack.fft(_zeropad(ests[jest].T, L - 1, axis=1), n=n_fft)
+        for j, cj, c in itertools.product(range(S), range(nchan), range(nchan)):
+            corr = np.real(scipy.fftpack.ifft(sf[j, cj] * np.conj(sef[c])))
+            D[jest, j, cj, :, c] = np.hstack((corr[0], corr[-1:-L:-1]))
+    C = _stacked_filters(G, D)
+    Cj = np.stack([_compute_projection_filters(G[j, j], sf[j], ests[j]) for j in range(S)])
+    return C, Cj
+
+
+def bss_eval_v4_whole(
+    references: np.ndarray, estimates: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """museval's v4 (``museval.evaluate(..., mode="v4")``) with one factorisation instead of four.
+
+    ``(SDR, ISR, SIR, SAR)``, each ``(S, N)``, for ``(S, C, T)`` inputs of equal shape; windows =
+    hop = ``window`` samples. About 3x faster than museval on 4 stereo sources; same result up to
+    the rounding of the stacked solve (``tests/evaluate/test_metrics.py``).
+    """
+    return _score_frames(references, estimates, window, *museval_filters(references, estimates))
 
 
 def bss_eval_v4_stream(
@@ -102,12 +152,38 @@ def bss_eval_v4_stream(
     Windows = hop = ``window`` samples (museval's framing); ``block`` samples per correlation
     block. A frame where any reference or estimate is silent is NaN, as in museval.
     """
+    return _score_frames(references, estimates, window, *track_filters(references, estimates, block))
+
+
+def framewise_sdr(references: np.ndarray, estimates: np.ndarray, window: int) -> np.ndarray:
+    """museval's v4 image SDR per frame without filters: ``(S, N)`` from ``(S, C, T)`` inputs.
+
+    In images mode SDR is ``|s_true|^2 / |e_spat + e_interf + e_artif|^2`` and the three error terms
+    sum to ``estimate - reference`` whatever the filters, so this equals museval's SDR up to rounding.
+    Frames where any reference or estimate is silent are NaN, as in museval.
+    """
+    from museval.metrics import Framing, _any_source_silent, _safe_db
+
+    S, nchan, T = references.shape
+    framer = Framing(window, window, T)
+    sdr = np.full((S, framer.nwin), np.nan)
+    for t, win in enumerate(framer):
+        ref = np.asarray(references[..., win], dtype=np.float64)
+        est = np.asarray(estimates[..., win], dtype=np.float64)
+        if _any_source_silent(ref.transpose(0, 2, 1)) or _any_source_silent(est.transpose(0, 2, 1)):
+            continue
+        for j in range(S):
+            sdr[j, t] = _safe_db(np.sum(ref[j] ** 2), np.sum((est[j] - ref[j]) ** 2))
+    return sdr
+
+
+def _score_frames(references, estimates, window, C, Cj):
+    """Decompose and score every frame with museval's helpers, in museval's order."""
     from museval.metrics import Framing, _any_source_silent, _bss_crit, _bss_decomp_mtifilt
 
     S, nchan, T = references.shape
     framer = Framing(window, window, T)
     scores = np.full((4, S, framer.nwin), np.nan)
-    C, Cj = track_filters(references, estimates, block)
     for t, win in enumerate(framer):
         ref = np.ascontiguousarray(references[..., win].transpose(0, 2, 1), dtype=np.float64)
         est = np.ascontiguousarray(estimates[..., win].transpose(0, 2, 1), dtype=np.float64)

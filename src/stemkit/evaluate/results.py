@@ -63,12 +63,13 @@ def score_track(
     *,
     window: float = 1.0,
     block_seconds: float | None = 30.0,
+    sdr_only: bool = False,
 ) -> TrackResult:
     """All metrics of one track: references and estimates ``(S, C, T)`` in ``sources`` order."""
     from .metrics import bss_eval_v4
 
     frames: FrameScores = bss_eval_v4(
-        references, estimates, sample_rate, window=window, block_seconds=block_seconds
+        references, estimates, sample_rate, window=window, block_seconds=block_seconds, sdr_only=sdr_only
     )
     diff: SignalDifference = signal_difference(references, estimates)
     return TrackResult(

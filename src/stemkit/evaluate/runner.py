@@ -40,6 +40,7 @@ class EvalSettings:
     device: str = "cpu"
     window: float = 1.0
     block_seconds: float | None = 30.0
+    sdr_only: bool = False  # SDR without distortion filters (museval's SDR; ISR/SIR/SAR not computed)
     quiet: bool = False
 
 
@@ -100,7 +101,8 @@ def evaluate_track(track, settings: EvalSettings, out_dir: Path) -> TrackResult:
     split = (track.meta or {}).get("split") or settings.split or "test"
     split = "test" if split == "all" else split
     result = score_track(track.name, split, sources, refs, estimates, sr,
-                         window=settings.window, block_seconds=settings.block_seconds)
+                         window=settings.window, block_seconds=settings.block_seconds,
+                         sdr_only=settings.sdr_only)
     t3 = time.perf_counter()
     result.seconds = {"load": t1 - t0, "separate": t2 - t1, "score": t3 - t2}
     write_track_json(out_dir, result)
@@ -194,6 +196,7 @@ def evaluate_model(data: str | Path, settings: EvalSettings) -> EvalRun:
                     "median over frames, then median over tracks",
         "window": settings.window,
         "block_seconds": settings.block_seconds,
+        "sdr_only": settings.sdr_only,
         "segment": settings.segment,
         "shifts": settings.shifts,
         "jobs": settings.jobs,
