@@ -111,3 +111,42 @@ def test_export_errors(trained, tmp_path):
     with pytest.raises(ConfigError, match="not a model folder"):
         export_run(trained, tmp_path / "busy")
     assert (tmp_path / "busy" / "notes.txt").read_text() == "keep me"
+
+
+def test_init_from_starts_at_the_trained_weights(trained, musdb_root, tmp_path):
+    """Fine-tuning: a run with model.init_from begins where the source model ended."""
+    from stemkit.models.registry import load_model
+    from stemkit.train.config import load_config
+    from stemkit.train.run import build_training_model
+
+    source = trained / "last"
+    cfg = load_config(raw={**tiny_config(musdb_root), "model": {"name": "tiny_train_net", "init_from": str(source)}})
+    model = build_training_model(cfg)
+    reference = load_model(str(source)).state_dict()
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, reference[name])
+    fresh = build_training_model(load_config(raw=tiny_config(musdb_root)))
+    assert any(not torch.equal(v, reference[k]) for k, v in fresh.state_dict().items())
+
+    # a fine-tuning run trains from there: its first logged loss is the source's last, not a fresh start
+    cfg_path = write_config(tmp_path / "ft.yaml", {**tiny_config(musdb_root, max_steps=5),
+                                                   "model": {"name": "tiny_train_net", "init_from": str(source)}})
+    assert main(["train", "--config", str(cfg_path), "--runs-dir", str(tmp_path / "runs"), "--quiet"]) == 0
+    def losses(run):
+        return [float(r["train/loss"]) for r in read_rows(run / "metrics.csv") if r["train/loss"]]
+
+    fresh_losses, tuned_losses = losses(trained), losses(tmp_path / "runs" / "ft")
+    assert tuned_losses[0] < 0.8 * fresh_losses[0]
+    assert tuned_losses[0] < 1.25 * np.mean(fresh_losses[-5:])
+
+
+def test_init_from_errors_are_config_errors(musdb_root, tmp_path):
+    from stemkit.train.config import load_config
+    from stemkit.train.run import build_training_model
+
+    missing = load_config(raw={**tiny_config(musdb_root), "model": {"name": "tiny_train_net", "init_from": str(tmp_path / "nope")}})
+    with pytest.raises(ConfigError, match="init_from"):
+        build_training_model(missing)
+    wrong = load_config(raw={**tiny_config(musdb_root), "model": {"name": "tiny_train_net", "init_from": "classical"}})
+    with pytest.raises(ConfigError, match="init_from"):
+        build_training_model(wrong)

@@ -26,6 +26,9 @@ DATA_TYPES = ("musdb_hq", "musdb", "dsd100", "medleydb", "folder", "auto", "synt
 class ModelConfig:
     name: str
     args: dict = field(default_factory=dict)
+    #: start from these weights (a model folder or a shipped model's name) instead of random ones:
+    #: fine-tuning, e.g. on real stems after pre-training on rendered songs
+    init_from: str | None = None
 
 
 @dataclass

@@ -77,7 +77,32 @@ def build_training_model(cfg: TrainConfig) -> SeparationModel:
         raise ConfigError(f"sources: model {cfg.model.name!r} separates {list(model.sources)}, config says {cfg.sources}")
     if model.family != "neural" or not any(p.requires_grad for p in model.parameters()):
         raise ConfigError(f"model.name: {cfg.model.name!r} has no trainable parameters")
+    if cfg.model.init_from:
+        init_weights(model, cfg.model.init_from)
     return model
+
+
+def init_weights(model: SeparationModel, source: str) -> None:
+    """Copy the weights of the trained model ``source`` into ``model`` (same architecture and sizes).
+
+    Only the parameters move: constructor arguments that act at inference (a mask temperature,
+    Wiener iterations) stay as the training config says.
+    """
+    from ..errors import ModelError
+    from ..models.registry import load_model
+
+    try:
+        trained = load_model(source)
+    except ModelError as exc:
+        raise ConfigError(f"model.init_from: {exc}") from None
+    if type(trained) is not type(model):
+        raise ConfigError(f"model.init_from: {source!r} is a {type(trained).__name__}, the config trains "
+                          f"a {type(model).__name__}")
+    try:
+        model.load_state_dict(trained.state_dict(), strict=True)
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).strip().splitlines()[:2])[:300]
+        raise ConfigError(f"model.init_from: weights of {source!r} do not fit the configured model: {detail}") from None
 
 
 def segment_samples(cfg: TrainConfig, model: SeparationModel) -> int:
