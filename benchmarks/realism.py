@@ -48,7 +48,7 @@ TRAIN_CONFIG = ROWS_DIR / "train.yaml"
 SOURCES = ("drums", "bass", "other", "vocals")
 REAL_MODES = ("none", "mix", "only")
 HELDOUT_SEED = 900_000
-LEVERS = ("temperature", "wiener", "features", "fallback")
+LEVERS = ("temperature", "wiener", "features", "fallback", "finetune")
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -246,8 +246,9 @@ class Ladder:
             if not (dest / "scores.json").is_file():
                 say(f"evaluating {label} on the {key} set", self.quiet)
                 limit = ["--tracks", str(self.args.real_tracks)] if key == "real" and self.args.real_tracks else []
+                sdr_only = ["--sdr-only"] if self.args.sdr_only else []
                 stemkit(["evaluate", "-n", str(model), "--data", str(data), "--split", "all", "--layout",
-                         "musdb_hq", "-o", str(dest), "-j", str(self.args.jobs), "-q", *limit],
+                         "musdb_hq", "-o", str(dest), "-j", str(self.args.jobs), "-q", *limit, *sdr_only],
                         self.logs / f"{label}.evaluate.log")
             out[key] = read_scores(dest / "scores.json")
         return out
@@ -308,6 +309,13 @@ class Ladder:
                             self.evaluate(str(model), label), [], time.monotonic() - t0, lever="features")
             elif lever == "fallback":
                 self.fallback(base)
+            elif lever == "finetune":
+                # the row's model, trained further on the real training excerpts only (same budget again)
+                label = f"{base}+finetune"
+                real_only = link_training_folder(self.out / "train_data" / "finetune_real", [self.real_train])
+                model = self.train(label, real_only, [f"model.init_from={base_model}"])
+                self.record(label, f"{base}, then fine-tuned on the real training excerpts", model,
+                            self.evaluate(str(model), label), [], time.monotonic() - t0, lever="finetune")
 
     def fallback(self, base: str) -> None:
         """Per stem, the model or the classical separator, chosen on one half of the real excerpts
@@ -458,6 +466,9 @@ def parse_args(argv=None):
     p.add_argument("-j", "--jobs", type=int, default=1, help="processes for rendering and evaluation")
     p.add_argument("--rows-dir", type=Path, default=ROWS_DIR, help=argparse.SUPPRESS)
     p.add_argument("--train-config", type=Path, default=TRAIN_CONFIG, help=argparse.SUPPRESS)
+    p.add_argument("--full-metrics", dest="sdr_only", action="store_false",
+                   help="score SIR/SAR/ISR too (museval's filters: minutes per model); default SDR only, "
+                        "which is museval's SDR computed without filters (`stemkit evaluate --sdr-only`)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     args = p.parse_args(argv)
     args.rows = [r.strip() for r in args.rows.split(",") if r.strip()]
