@@ -9,6 +9,10 @@ A *model name* given by a user resolves, in order, to:
 2. a folder of shipped weights ``stemkit/weights/<name>/`` (its sidecar names the architecture);
 3. a registered architecture that needs no weights (classical, oracle).
 
+Modules named in the environment variable ``STEMKIT_PLUGINS`` (comma-separated, importable from
+``sys.path``) are imported after the built-in ones, so models defined outside the package can be
+trained, saved and loaded by name like the built-in ones.
+
 A neural architecture without weights is refused unless ``allow_untrained=True`` (speed
 benchmarks and tests use random weights).
 """
@@ -16,6 +20,7 @@ benchmarks and tests use random weights).
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,15 +68,29 @@ def register(name: str, *, description: str = "", **defaults):
     return wrap
 
 
+#: Comma-separated module names imported after the built-in models: their ``@register``
+#: decorators add architectures from outside the package (e.g. ``benchmarks/peers``).
+PLUGINS_ENV = "STEMKIT_PLUGINS"
+_plugins_loaded: set[str] = set()
+
+
 def _discover() -> None:
     global _discovered
-    if _discovered:
-        return
-    _discovered = True
-    import stemkit.models as pkg
+    if not _discovered:
+        _discovered = True
+        import stemkit.models as pkg
 
-    for info in pkgutil.walk_packages(pkg.__path__, prefix="stemkit.models."):
-        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(pkg.__path__, prefix="stemkit.models."):
+            importlib.import_module(info.name)
+    for module in (m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",")):
+        if not module or module in _plugins_loaded:
+            continue
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # a user's plugin: any failure is one line, not a traceback
+            raise ModelError(f"{PLUGINS_ENV}: cannot import model plugin {module!r} "
+                             f"({exc.__class__.__name__}: {exc})") from None
+        _plugins_loaded.add(module)
 
 
 def architectures() -> dict[str, Architecture]:
