@@ -70,7 +70,7 @@ def test_room_impulse_response_decays_faster_in_high_bands():
     x = np.zeros((2, SR), np.float32)
     x[:, 100] = 1.0
     y = apply_reverb(x, Room(ir), wet=0.5)
-    assert y[:, 100].min() >= 0.5 and np.abs(y[:, SR // 2:]).max() > 0
+    assert y[:, 100].min() >= 0.5 - 1e-6 and np.abs(y[:, SR // 2:]).max() > 0
 
 
 def test_pan_width_saturation_chorus_echo():

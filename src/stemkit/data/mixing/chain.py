@@ -1,9 +1,10 @@
 """The per-track effect chain and the mix bus, drawn at random from a :class:`MixConfig`.
 
-Order per track: level -> EQ -> compression -> saturation -> chorus -> delay -> width -> pan ->
-reverb (one synthetic room per song, a wet amount per track). Then one bus gain curve (glue
-compression, limiter) and one peak scale are applied to every track alike, so every sum of stems
-written afterwards is still exactly the mixture.
+Order per track: level -> compression -> saturation -> chorus -> delay, then the linear stage
+EQ -> width -> pan -> reverb (one synthetic room per song, a wet amount per track) as one pass of
+block FFTs (:mod:`.linear_stage`). Then one bus gain curve (glue compression, limiter) and one peak
+scale are applied to every track alike, so every sum of stems written afterwards is still exactly
+the mixture.
 """
 
 from __future__ import annotations
@@ -13,22 +14,14 @@ import numpy as np
 from .colour import chorus, echo, saturate
 from .config import MixConfig
 from .dynamics import bus_gain, compress
-from .filters import apply_eq, random_eq
-from .reverb import Room, apply_reverb, room_impulse_response
-from .stereo import pan, width
+from .filters import random_eq
+from .linear_stage import linear_stage
+from .measure import active_rms, energy, peak
+from .reverb import Room, room_impulse_response
+
+__all__ = ["active_rms", "draw_stem_levels", "draw_track_params", "mix_tracks", "process_track"]
 
 _CENTRED = ("drums", "bass", "vocals")  # mixed near the centre, as in commercial music
-
-
-def active_rms(x: np.ndarray, sample_rate: int) -> float:
-    """RMS over the 50 ms frames within 40 dB of the loudest one (ignores rests)."""
-    frame = int(0.05 * sample_rate)
-    n = x.shape[-1] // frame
-    if n == 0:
-        return float(np.sqrt(np.mean(x**2)))
-    energy = np.mean(x[:, : n * frame].reshape(x.shape[0], n, frame) ** 2, axis=(0, 2))
-    loud = energy > energy.max() * 1e-4
-    return float(np.sqrt(np.mean(energy[loud]))) if energy.max() > 0 else 0.0
 
 
 def _u(rng, bounds) -> float:
@@ -81,10 +74,8 @@ def process_track(x: np.ndarray, p: dict, sample_rate: int, rng: np.random.Gener
     """One track ``(2, T)`` through the chain described by ``p``; unit-RMS input level reference."""
     rms = active_rms(x, sample_rate)
     if rms == 0.0:
-        return x.astype(np.float32)
-    y = x * np.float32(10 ** (p["level_db"] / 20) * 0.1 / rms)
-    if "eq" in p:
-        y = apply_eq(y, p["eq"], sample_rate)
+        return np.array(x, np.float32)  # a copy: the bus scales the returned tracks in place
+    y = np.asarray(x, np.float32) * np.float32(10 ** (p["level_db"] / 20) * 0.1 / rms)
     if "compression" in p:
         y = compress(y, sample_rate, **p["compression"])
     if "saturation" in p:
@@ -93,13 +84,9 @@ def process_track(x: np.ndarray, p: dict, sample_rate: int, rng: np.random.Gener
         y = chorus(y, sample_rate, rng, **p["chorus"])
     if "delay" in p:
         y = echo(y, sample_rate, **p["delay"])
-    if "width" in p:
-        y = width(y, p["width"])
-    if "pan" in p:
-        y = pan(y, p["pan"])
-    if "reverb_wet" in p and room is not None:
-        y = apply_reverb(y, room, p["reverb_wet"])
-    return y.astype(np.float32)
+    wet = p.get("reverb_wet", 0.0) if room is not None else 0.0
+    return linear_stage(y, sample_rate, eq=p.get("eq"), width=p.get("width", 1.0),
+                        pan=p.get("pan", 0.0), room=room, wet=wet)
 
 
 def _running_sum(signals: list[np.ndarray]) -> np.ndarray:
@@ -123,24 +110,32 @@ def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sampl
     if cfg.enabled:
         out = [process_track(x, p, sample_rate, rng, room) for x, p in zip(tracks, params)]
     else:  # dry: the synthesizer's own balance (MIDI velocities and volumes) is kept
-        out = [np.asarray(x, np.float32) for x in tracks]
+        out = [np.array(x, np.float32) for x in tracks]  # copies, scaled in place below
     bus: dict = {}
-    if out and cfg.enabled:
-        mix = _running_sum(out)
-        peak_db = 20 * np.log10(np.abs(mix).max() + 1e-12)
-        rms_db = 20 * np.log10(np.sqrt(np.mean(mix**2)) + 1e-12)
+    if not out:
+        return out, {"room": room_meta, "stem_levels_db": levels if cfg.enabled else {},
+                     "tracks": params, "bus": bus}
+    mix = _running_sum(out)
+    gain = None
+    if cfg.enabled:
+        peak_db = 20 * np.log10(peak(mix) + 1e-12)
+        rms_db = 10 * np.log10(energy(mix) / mix.size + 1e-24)
         threshold = None
         if rng.random() < cfg.bus_compression_probability:  # threshold relative to the mix RMS
             bus["compression_threshold_db"] = threshold = rms_db + _u(rng, (0.0, 6.0))
         limit = peak_db - _u(rng, (1.0, 6.0)) if cfg.bus_limiter else None
         if limit is not None:
             bus["limiter_db"] = limit
-        gain = bus_gain(mix, sample_rate, threshold_db=threshold, limit_db=limit)
-        out = [x * gain for x in out]
-    if out:
-        target = _u(rng, cfg.peak_db) if cfg.enabled else float(np.mean(cfg.peak_db))
-        scale = np.float32(10 ** (target / 20) / (np.abs(_running_sum(out)).max() + 1e-12))
-        out = [(x * scale).astype(np.float32, copy=False) for x in out]
-        bus["peak_db"] = target
+        if threshold is not None or limit is not None:
+            gain = bus_gain(mix, sample_rate, threshold_db=threshold, limit_db=limit)
+            mix *= gain
+    target = _u(rng, cfg.peak_db) if cfg.enabled else float(np.mean(cfg.peak_db))
+    # The bus gain and the peak scale are one curve, multiplied into every track once; the peak is
+    # that of the measuring sum (float32 rounding apart, the exact sum written later).
+    scale = np.float32(10 ** (target / 20) / (peak(mix) + 1e-12))
+    curve = gain * scale if gain is not None else scale
+    for x in out:  # every track is this function's own array: scale in place
+        x *= curve
+    bus["peak_db"] = target
     return out, {"room": room_meta, "stem_levels_db": levels if cfg.enabled else {},
                  "tracks": params, "bus": bus}

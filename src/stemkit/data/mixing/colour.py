@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .measure import peak
+
 
 def saturate(x: np.ndarray, drive: float, mix: float = 1.0) -> np.ndarray:
     """Soft clipping ``tanh(drive * x)`` at the input's peak scale, blended with the dry ``x``."""
-    peak = np.abs(x).max() + 1e-12
-    wet = np.tanh(drive * x / peak) / np.tanh(drive) * peak
-    return ((1 - mix) * x + mix * wet).astype(np.float32)
+    x = np.asarray(x, np.float32)
+    top = np.float32(peak(x) + 1e-12)
+    wet = np.multiply(x, np.float32(drive) / top)
+    np.tanh(wet, out=wet)
+    wet *= np.float32(mix * top / np.tanh(drive))
+    wet += np.float32(1 - mix) * x
+    return wet
 
 
 def chorus(x: np.ndarray, sample_rate: int, rng: np.random.Generator, *, depth_ms: float = 2.5,

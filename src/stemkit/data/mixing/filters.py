@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import sosfilt
+from scipy.signal import sosfilt, sosfreqz
 
 
 def _biquad(kind: str, freq: float, gain_db: float, q: float, sample_rate: int) -> np.ndarray:
@@ -42,3 +42,15 @@ def random_eq(rng: np.random.Generator, gain_db: tuple[float, float]) -> list[tu
 def apply_eq(x: np.ndarray, bands: list[tuple], sample_rate: int) -> np.ndarray:
     """``x`` (C, T) through the EQ ``bands``."""
     return sosfilt(eq_sos(bands, sample_rate), x, axis=-1).astype(np.float32)
+
+
+def eq_response(bands: list[tuple], frequencies: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Complex response ``(F,)`` of the EQ ``bands`` at ``frequencies`` (Hz), the same filter
+    :func:`apply_eq` runs (its impulse response dies out within ~0.1 s: see ``EQ_TAIL_SECONDS``)."""
+    w = 2 * np.pi * np.asarray(frequencies, np.float64) / sample_rate
+    return sosfreqz(eq_sos(bands, sample_rate), worN=w)[1]
+
+
+#: Time after which every EQ of :func:`random_eq` has decayed below -150 dB (the slowest, a
+#: Q = 3 peak at 200 Hz, decays with a ~5 ms time constant): the block FFTs leave this much room.
+EQ_TAIL_SECONDS = 0.1

@@ -11,6 +11,8 @@ import numpy as np
 import scipy.fft as sp_fft
 from scipy.signal import butter, sosfilt
 
+from .spectral import impulse_spectrum
+
 _BAND_EDGES = (250.0, 1000.0, 4000.0)  # four bands: <250, 250-1k, 1k-4k, >4k Hz
 _BAND_T60_SCALE = (1.15, 1.0, 0.8, 0.5)  # relative to the room's mid-frequency T60
 
@@ -47,31 +49,41 @@ def room_impulse_response(rng: np.random.Generator, sample_rate: int, *, t60: fl
 
 
 class Room:
-    """A stereo RIR ``(2, L)`` whose spectrum is computed once per signal length and reused by
-    every track of the song (two real FFTs and two inverse FFTs per track, float32)."""
+    """A stereo RIR ``(2, L)`` whose spectra are computed once per FFT size and reused by every
+    track of the song."""
 
     def __init__(self, ir: np.ndarray):
-        self.ir = ir.astype(np.float32)
+        self.ir = np.ascontiguousarray(ir, dtype=np.float32)
         self._spectra: dict[int, np.ndarray] = {}
 
+    @property
+    def length(self) -> int:
+        return self.ir.shape[-1]
+
     def spectrum(self, n_fft: int) -> np.ndarray:
+        """``(2, n_fft // 2 + 1)`` complex64 spectrum of the RIR."""
         if n_fft not in self._spectra:
-            self._spectra[n_fft] = sp_fft.rfft(self.ir, n_fft, axis=-1)
+            self._spectra[n_fft] = impulse_spectrum(self.ir, n_fft)
         return self._spectra[n_fft]
 
-    def convolve(self, x: np.ndarray) -> np.ndarray:
-        """``x`` (2, T) convolved with the RIR, truncated to T samples."""
-        n = x.shape[-1]
-        n_fft = sp_fft.next_fast_len(n + self.ir.shape[-1] - 1, real=True)
-        spec = sp_fft.rfft(x.astype(np.float32), n_fft, axis=-1) * self.spectrum(n_fft)
-        return sp_fft.irfft(spec, n_fft, axis=-1)[:, :n]
+    def band_power(self, n_fft: int) -> np.ndarray:
+        """``(2, n_fft // 2 + 1)``: the RIR's power spectrum averaged over bands of ``sr / n_fft``
+        Hz (the resolution of a short-frame PSD of the signal it reverberates)."""
+        key = -n_fft
+        if key not in self._spectra:
+            fine = 1 << max(int(np.ceil(np.log2(self.length))), int(np.log2(n_fft)))
+            power = np.abs(sp_fft.rfft(self.ir, fine, axis=-1)) ** 2
+            m = fine // n_fft
+            bands = power[:, :-1].reshape(2, n_fft // 2, m).mean(axis=2)
+            self._spectra[key] = np.concatenate([bands, power[:, -1:]], axis=1)
+        return self._spectra[key]
 
 
 def apply_reverb(x: np.ndarray, room: Room, wet: float) -> np.ndarray:
-    """``x`` (2, T) mixed with its convolution by the ``room`` RIR.
+    """``x`` (2, T) mixed with its convolution by the ``room`` RIR (each ear its own RIR channel).
 
-    The wet signal is scaled to the dry RMS before mixing, so ``wet`` is a true energy ratio.
+    The wet signal is scaled to the dry energy before mixing, so ``wet`` is an energy ratio.
     """
-    reverb = room.convolve(x)
-    reverb *= np.sqrt(np.mean(x**2) / (np.mean(reverb**2) + 1e-12))
-    return ((1.0 - wet) * x + wet * reverb).astype(np.float32)
+    from .linear_stage import linear_stage
+
+    return linear_stage(x, 44100, room=room, wet=wet)

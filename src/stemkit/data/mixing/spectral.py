@@ -1,0 +1,99 @@
+"""Linear, time-invariant stereo filtering by block FFTs (overlap-add), a few blocks at a time.
+
+A track's EQ, width, pan and reverb are linear and time-invariant, so together they are one 2x2
+matrix of transfer functions ``V(f)``: ``Y_out(f) = sum_in V[out, in](f) X_in(f)``. Applying it
+costs one forward FFT per input channel and one inverse FFT per output channel, whatever the
+chain holds.
+
+The FFTs run on blocks of 2^14-2^20 samples, a few blocks at a time, rather than on the whole
+song: the working set stays small, which makes them 1.5-3x faster than one FFT of 2^21 points
+over the whole song (torch's FFT, single thread; 45-90 ms per 30 s stereo track, measured). Buffers are allocated by torch (aligned) and the
+block plan depends only on the signal and tail lengths, so the same input gives the same bits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+# Relative cost per sample of a batched real FFT of 2^k points (measured, single thread); the
+# plan picks the FFT size with the least total cost.
+_COST_PER_SAMPLE = {14: 1.1, 15: 1.0, 16: 1.0, 17: 1.0, 18: 1.05, 19: 1.1, 20: 1.2}
+_CHUNK_SAMPLES = 1 << 19  # samples of FFT input per channel processed at once
+
+
+@dataclass(frozen=True)
+class BlockPlan:
+    """Overlap-add plan: ``n_fft``-point FFTs at hops of ``block`` samples over ``n_samples``;
+    each block's output is ``n_fft`` long, so responses up to ``n_fft - block`` samples fit."""
+
+    n_samples: int
+    n_fft: int
+    block: int
+
+    @property
+    def n_blocks(self) -> int:
+        return max(1, -(-self.n_samples // self.block))
+
+    @property
+    def n_bins(self) -> int:
+        return self.n_fft // 2 + 1
+
+
+def block_plan(n_samples: int, tail: int) -> BlockPlan:
+    """The cheapest plan whose blocks leave ``tail`` samples for an impulse response."""
+    n = max(n_samples, 1)
+    best = None
+    for k, cost in _COST_PER_SAMPLE.items():
+        n_fft = 1 << k
+        block = min(n_fft - tail, n)
+        if block < min(n_fft // 4, n):  # mostly padding
+            continue
+        total = -(-n // block) * n_fft * cost
+        if best is None or total < best[0]:
+            best = (total, BlockPlan(n_samples, n_fft, block))
+    if best is None:  # longer than the sizes above: one FFT over everything
+        return BlockPlan(n_samples, 1 << int(np.ceil(np.log2(n + tail))), n)
+    return best[1]
+
+
+def impulse_spectrum(h: np.ndarray, n_fft: int) -> np.ndarray:
+    """``rfft`` of the impulse response(s) ``h`` (..., L) at ``n_fft`` points, complex64."""
+    return torch.fft.rfft(torch.from_numpy(np.ascontiguousarray(h, np.float32)), n=n_fft).numpy()
+
+
+def apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.ndarray:
+    """``(2, T)`` float32: ``x`` (2, T) through ``response`` (2 out, 2 in, F) complex.
+
+    Identical input channels (a mono track rendered as stereo) are transformed once.
+    """
+    x = np.asarray(x, np.float32)
+    mono = np.array_equal(x[0], x[1])
+    v = torch.from_numpy(np.ascontiguousarray(
+        response.sum(axis=1, keepdims=True) if mono else response, dtype=np.complex64))
+    src = torch.from_numpy(np.ascontiguousarray(x[:1] if mono else x))
+    n, b, n_fft = plan.n_samples, plan.block, plan.n_fft
+    per_chunk = min(plan.n_blocks, max(1, _CHUNK_SAMPLES // n_fft))
+    out = torch.zeros((2, plan.n_blocks * b + n_fft), dtype=torch.float32)
+    frames = torch.zeros((src.shape[0], per_chunk, n_fft), dtype=torch.float32)  # padding stays 0
+    for first in range(0, plan.n_blocks, per_chunk):
+        count = min(per_chunk, plan.n_blocks - first)
+        start = first * b
+        whole = min(count, (n - start) // b)  # blocks fully inside the signal
+        if whole:
+            frames[:, :whole, :b] = src[:, start: start + whole * b].view(src.shape[0], whole, b)
+        if whole < count:  # the last, partial block (zero beyond the signal)
+            frames[:, whole:count, :b] = 0.0
+            rest = n - (start + whole * b)
+            frames[:, whole, :rest] = src[:, start + whole * b:]
+        spec = torch.fft.rfft(frames[:, :count], dim=-1)  # (in, count, F)
+        mixed = spec[0] * v[:, 0, None, :]  # (out, count, F)
+        if not mono:
+            mixed += spec[1] * v[:, 1, None, :]
+        blocks = torch.fft.irfft(mixed, n=n_fft, dim=-1)  # (out, count, n_fft)
+        for j in range(count):
+            at = start + j * b
+            out[:, at: at + n_fft] += blocks[:, j]
+    return out[:, :n].numpy()
