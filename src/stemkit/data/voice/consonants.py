@@ -18,19 +18,18 @@ _NOISES = {
 BREATH_GAP = 0.4  # a rest this long before a note lets the singer breathe in
 
 
-def _bursts(starts: list[float], duration: float, sos, n_samples: int, sample_rate: int,
-            rng: np.random.Generator) -> np.ndarray:
-    """Band-filtered noise bursts of ``duration`` s at ``starts``; each filtered on its own span
-    (much cheaper than filtering a mostly-silent full-length track)."""
-    out = np.zeros(n_samples)
+def _add_bursts(out: np.ndarray, level: float, starts: list[float], duration: float, sos,
+                sample_rate: int, rng: np.random.Generator) -> None:
+    """Add band-filtered noise bursts of ``duration`` s at ``starts`` into ``out`` (T,); each is
+    filtered on its own span (much cheaper than filtering a mostly-silent full-length track)."""
+    n_samples = len(out)
     length = max(4, int(duration * sample_rate))
     shape = np.hanning(length) ** 0.5
     for s in starts:
         a = int(s * sample_rate)
         lo, hi = max(0, a), min(n_samples, a + length)
         if hi > lo:
-            out[lo:hi] += sosfilt(sos, rng.standard_normal(hi - lo) * shape[lo - a: hi - a])
-    return out
+            out[lo:hi] += level * sosfilt(sos, rng.standard_normal(hi - lo) * shape[lo - a: hi - a])
 
 
 def consonant_noise(notes: list[SungNote], n_samples: int, sample_rate: int,
@@ -50,5 +49,5 @@ def consonant_noise(notes: list[SungNote], n_samples: int, sample_rate: int,
     for kind, starts in onsets.items():
         (lo, hi), _, duration, level = _NOISES[kind]
         sos = butter(4, [lo / nyquist, min(hi, 0.95 * nyquist) / nyquist], "bandpass", output="sos")
-        out += level * _bursts(starts, duration, sos, n_samples, sample_rate, rng)
+        _add_bursts(out, level, starts, duration, sos, sample_rate, rng)
     return out

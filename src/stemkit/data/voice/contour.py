@@ -26,35 +26,45 @@ def pitch_contour(notes: list[SungNote], n_samples: int, sample_rate: int, rng: 
     """
     target = np.full(n_samples, notes[0].pitch if notes else 60.0)
     voiced = np.zeros(n_samples, bool)
-    depth = np.zeros(n_samples)
+    depth = np.zeros(n_samples, np.float32)
     rate = np.full(n_samples, np.mean(vibrato_rate))
+    holds: list[tuple[int, float, int, float]] = []  # (onset, pitch, scoop end, scoop pitch)
     prev_end = -1.0
     for n in notes:
         a, b = int(n.start * sample_rate), min(n_samples, int(n.end * sample_rate))
         if b <= a:
             continue
-        target[a:] = n.pitch  # held until the next note overwrites it
+        scoop_end, scoop_pitch = a, n.pitch
         if n.start - prev_end > 0.1:  # after a rest singers "scoop" up into the note from below
-            scoop = int(rng.uniform(0.03, 0.07) * sample_rate)
-            target[a: a + scoop] = n.pitch - rng.uniform(0.2, 0.6)
+            scoop_end = a + int(rng.uniform(0.03, 0.07) * sample_rate)
+            scoop_pitch = n.pitch - rng.uniform(0.2, 0.6)
+        holds.append((a, n.pitch, scoop_end, scoop_pitch))
         prev_end = n.end
         voiced[a:b] = True
         t = np.arange(b - a) / sample_rate
         ramp = np.clip((t - vibrato_delay) / 0.25, 0.0, 1.0)
         depth[a:b] = vibrato_cents * rng.uniform(0.8, 1.2) * ramp
         rate[a:b] = rng.uniform(*vibrato_rate)
+    # Each note's pitch is held until the next onset (through rests), its scoop cut short by it.
+    for i, (a, pitch, scoop_end, scoop_pitch) in enumerate(holds):
+        stop = holds[i + 1][0] if i + 1 < len(holds) else n_samples
+        target[a:stop] = pitch
+        target[a:min(scoop_end, stop)] = scoop_pitch
     pitch = _one_pole(target, glide_seconds, sample_rate)
-    vib_phase = 2 * np.pi * np.cumsum(rate) / sample_rate
-    drift = _one_pole(rng.standard_normal(n_samples), 0.15, sample_rate)
+    # The phase needs float64 (it grows to ~1000 rad); its sine and the cents do not.
+    vibrato = np.sin((np.cumsum(rate) * (2 * np.pi / sample_rate)).astype(np.float32))
+    drift = _one_pole(rng.standard_normal(n_samples, dtype=np.float32), 0.15, sample_rate)
     drift *= drift_cents / (np.std(drift) + 1e-12)
-    pitch = pitch + (depth * np.sin(vib_phase) + drift) / 100.0
+    vibrato *= depth
+    vibrato += drift
+    pitch += vibrato * np.float32(0.01)
     return pitch, voiced
 
 
 def glottal_phase(pitch: np.ndarray, sample_rate: int, rng: np.random.Generator,
                   jitter: float = 0.006) -> np.ndarray:
     """Running phase in periods (T,): integral of f0 with a random length change per period."""
-    f0 = 440.0 * 2.0 ** ((pitch - 69.0) / 12.0)
+    f0 = 440.0 * np.exp2((pitch - 69.0) / 12.0)
     phase = np.cumsum(f0) / sample_rate
     periods = int(phase[-1]) + 2 if len(phase) else 1
     factor = 1.0 + jitter * rng.standard_normal(periods)

@@ -74,9 +74,14 @@ def apply_formants(source: np.ndarray, tracks_fn, bandwidths, sample_rate: int) 
     padded[N_FFT - HOP: N_FFT - HOP + n] = source  # 3 hops of lead-in so sample 0 is covered
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]  # (n_frames, N_FFT)
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
-    spec = sp_fft.rfft(frames * window, axis=1)
-    spec *= formant_response(tracks_fn(len(frames)), bandwidths, sample_rate)
-    blocks = sp_fft.irfft(spec, N_FFT, axis=1).astype(np.float32)
+    # Rests are digital silence: only frames holding sound are transformed and filtered (a silent
+    # frame's filtered output is zero whatever the response).
+    active = np.flatnonzero(np.abs(frames).max(axis=1) > 0)
+    tracks = tracks_fn(len(frames))
+    spec = sp_fft.rfft(frames[active] * window, axis=1)
+    spec *= formant_response(tracks[active], bandwidths, sample_rate)
+    blocks = np.zeros((len(frames), N_FFT), np.float32)
+    blocks[active] = sp_fft.irfft(spec, N_FFT, axis=1)
     out = np.zeros_like(padded)
     for k in range(N_FFT // HOP):  # overlap-add, one quarter of every frame at a time
         seg = blocks[:, k * HOP:(k + 1) * HOP].reshape(-1)
