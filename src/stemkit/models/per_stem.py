@@ -1,0 +1,93 @@
+"""``per_stem``: each stem taken from the separator that does it best.
+
+Separators differ per stem: on real music the classical low-band split gives a better bass than a
+small network trained mostly on rendered songs, while the network's vocals are better. A
+``per_stem`` model holds several separators (*parts*) and a choice of part per stem. It is one
+``SeparationModel``: one safetensors file holds every part's weights, the engine chunks, blends
+and resamples it like any model, and mixture consistency (on by default in ``Separator``) makes
+the chosen stems sum to the mixture again.
+
+Built from trained parts with :func:`compose`; stored like any model (its sidecar ``args`` name
+each part's architecture and arguments, so loading rebuilds the parts and fills their weights).
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import torch
+from torch import nn
+
+from .base import SeparationModel
+from .registry import register
+
+
+@register("per_stem", description="Each stem from the part separator that does it best (e.g. neural + classical)")
+class PerStem(SeparationModel):
+    """``parts``: ``{part: {"model": architecture, "args": {...}}}``; ``choose``: ``{stem: part}``.
+
+    Sources are the stems of ``choose`` in its order; every part must run at one sample rate.
+    ``segment`` defaults to the shortest part segment (a fixed-segment part fixes it).
+    """
+
+    def __init__(self, *, parts: Mapping[str, Mapping], choose: Mapping[str, str], segment: int | None = None):
+        from .registry import build_model
+
+        if not parts or not choose:
+            raise ValueError("per_stem needs at least one part and one chosen stem")
+        built = {name: build_model(spec["model"], **dict(spec.get("args", {}))) for name, spec in parts.items()}
+        for stem, part in choose.items():
+            if part not in built:
+                raise ValueError(f"stem {stem!r}: unknown part {part!r} (parts: {', '.join(built)})")
+            if stem not in built[part].sources:
+                raise ValueError(f"stem {stem!r}: part {part!r} separates {list(built[part].sources)}")
+        rates = {m.sample_rate for m in built.values()}
+        if len(rates) != 1:
+            raise ValueError(f"per_stem parts must share one sample rate, got {sorted(rates)}")
+        fixed = [m.segment for m in built.values() if m.fixed_segment]
+        if len(set(fixed)) > 1:
+            raise ValueError(f"per_stem parts have different fixed segments {sorted(set(fixed))}")
+        if segment is None:
+            segment = fixed[0] if fixed else min(m.segment for m in built.values())
+        super().__init__(sources=tuple(choose), sample_rate=rates.pop(),
+                         channels=max(m.channels for m in built.values()), segment=segment)
+        self.parts = nn.ModuleDict(built)
+        self.choose = dict(choose)
+        self.family = "neural" if any(m.family == "neural" for m in built.values()) else "classical"
+        self.fixed_segment = bool(fixed)
+        used = set(self.choose.values())
+        overlaps = [m.default_overlap for name, m in built.items() if name in used and m.default_overlap]
+        self.default_overlap = max(overlaps) if overlaps else None
+
+    def forward(self, mix: torch.Tensor) -> torch.Tensor:
+        """mix ``(B, C, T)`` -> stems ``(B, S, C, T)``, each stem from its chosen part."""
+        outputs = {}
+        for name in dict.fromkeys(self.choose.values()):  # each used part runs once, in a fixed order
+            part = self.parts[name]
+            x = mix if mix.shape[1] == part.channels else mix.mean(dim=1, keepdim=True).expand(-1, part.channels, -1)
+            y = part(x)
+            if y.shape[2] != mix.shape[1]:
+                y = y.expand(-1, -1, mix.shape[1], -1)
+            outputs[name] = y
+        return torch.stack(
+            [outputs[part][:, self.parts[part].sources.index(stem)] for stem, part in self.choose.items()], dim=1
+        )
+
+
+def compose(parts: Mapping[str, SeparationModel], choose: Mapping[str, str]) -> PerStem:
+    """A :class:`PerStem` from loaded models, their weights kept: ``compose({"net": m, "dsp": c}, ...)``.
+
+    Each part must come from ``build_model`` / ``load_model`` (which record its architecture and
+    constructor arguments); the result saves with ``save_model_dir`` like any model.
+    """
+    from .registry import build_model
+
+    specs = {}
+    for name, model in parts.items():
+        if not hasattr(model, "architecture"):
+            raise ValueError(f"part {name!r}: unknown architecture (build it with build_model or load_model)")
+        specs[name] = {"model": model.architecture, "args": dict(getattr(model, "init_args", {}))}
+    combined = build_model("per_stem", parts=specs, choose=dict(choose))
+    for name, model in parts.items():
+        combined.parts[name].load_state_dict(model.state_dict(), strict=True)
+    return combined.eval()
