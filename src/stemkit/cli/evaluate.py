@@ -13,6 +13,8 @@ EPILOG = """examples:
   stemkit evaluate -n mixture --data musdb18-7s/train --tracks 10 -j 2
   stemkit evaluate -n runs/my_run/best --data musdb18hq --out evaluations/my_run --shifts 1
   stemkit evaluate -n classical --data musdb18hq --plot-track "Al James - Schoolboy Facination"
+  stemkit evaluate -n spec_unet --data data/heldout --wiener 1 --out evaluations/spec_unet_w1
+  stemkit evaluate -n spec_unet --data data/heldout --denoise vocals --highpass vocals=120
   stemkit compare evaluations/oracle_irm evaluations/classical   # side by side
 
 outputs in OUT: summary.md, scores.csv, scores.json, config.json, <split>/<track>.json
@@ -48,7 +50,46 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sdr-only", action="store_true",
                    help="only BSS Eval SDR (museval's value, computed without distortion filters: "
                         "seconds instead of minutes); ISR, SIR and SAR are left out")
+    p.add_argument("--wiener", type=int, default=0, metavar="N",
+                   help="multichannel Wiener post-filter iterations on the estimates (as stemkit separate)")
+    post = p.add_argument_group("post-processing (seed 002): what is removed from a stem goes to the "
+                                "complement stem, so the stems still sum to the mixture")
+    post.add_argument("--denoise", default=None, metavar="STEMS",
+                      help="comma-separated stems to gate with the Hilbert-envelope denoise gate, e.g. vocals")
+    post.add_argument("--denoise-window", type=float, default=0.5, metavar="S", help="gate window (s, default 0.5)")
+    post.add_argument("--denoise-hop", type=float, default=0.25, metavar="S", help="gate hop (s, default 0.25)")
+    post.add_argument("--denoise-statistic", choices=("median", "mean"), default="median",
+                      help="envelope statistic of the threshold and of each window (default median)")
+    post.add_argument("--denoise-softness", type=float, default=2.0, metavar="X",
+                      help="threshold = statistic / softness; larger mutes less (default 2)")
+    post.add_argument("--denoise-fade", type=float, default=0.05, metavar="S",
+                      help="fade out/in around muted regions (s, default 0.05)")
+    post.add_argument("--highpass", action="append", default=None, metavar="STEM=HZ",
+                      help="zero-phase Butterworth high-pass on a stem (repeatable), e.g. vocals=120")
+    post.add_argument("--lowpass", action="append", default=None, metavar="STEM=HZ",
+                      help="zero-phase Butterworth low-pass on a stem (repeatable), e.g. bass=4000")
+    post.add_argument("--complement", default=None, metavar="STEM",
+                      help="stem receiving the removed audio (default: accompaniment, else other)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary on stdout")
+
+
+def postprocess_from_args(args: argparse.Namespace):
+    """The ``--denoise``/``--highpass``/``--lowpass`` options as a StemPostprocess (None when unused)."""
+    from ..postprocess import DenoiseGate, StemPostprocess, parse_cutoffs
+
+    denoise = tuple(s.strip() for s in (args.denoise or "").split(",") if s.strip())
+    highpass = parse_cutoffs(args.highpass, "--highpass")
+    lowpass = parse_cutoffs(args.lowpass, "--lowpass")
+    if not (denoise or highpass or lowpass):
+        return None
+    from ..errors import ConfigError
+
+    if min(args.denoise_window, args.denoise_hop, args.denoise_softness) <= 0 or args.denoise_fade < 0:
+        raise ConfigError("--denoise-window, --denoise-hop and --denoise-softness must be > 0, --denoise-fade >= 0")
+    gate = DenoiseGate(window_s=args.denoise_window, hop_s=args.denoise_hop, statistic=args.denoise_statistic,
+                       softness=args.denoise_softness, fade_s=args.denoise_fade)
+    return StemPostprocess(denoise=denoise, gate=gate, highpass=highpass, lowpass=lowpass,
+                           complement=args.complement)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model, split=args.split, layout=args.layout, out=args.out, jobs=args.jobs,
         max_tracks=args.tracks, plot_track=args.plot_track, segment=args.segment, shifts=args.shifts,
         device=args.device, window=args.window, block_seconds=args.block or None, quiet=args.quiet,
-        sdr_only=args.sdr_only,
+        sdr_only=args.sdr_only, wiener=args.wiener, postprocess=postprocess_from_args(args),
     )
     run_ = evaluate_model(args.data, settings)
     if not args.quiet:

@@ -41,6 +41,8 @@ class EvalSettings:
     window: float = 1.0
     block_seconds: float | None = 30.0
     sdr_only: bool = False  # SDR without distortion filters (museval's SDR; ISR/SIR/SAR not computed)
+    wiener: int = 0  # multichannel Wiener post-filter iterations, as `stemkit separate --wiener`
+    postprocess: object = None  # a stemkit.postprocess.StemPostprocess (gate / filters), or None
     quiet: bool = False
 
 
@@ -77,9 +79,13 @@ def separate_track(model, mix: np.ndarray, refs: np.ndarray, sample_rate: int, s
     from ..separator import Separator
 
     sep = Separator(model, device=settings.device, segment=settings.segment, shifts=settings.shifts,
-                    progress=False)
+                    wiener=settings.wiener, progress=False)
     stems = sep.separate(mix, sample_rate)
-    return np.stack([stems[s] for s in model.sources]).astype(np.float32, copy=False)
+    estimates = np.stack([stems[s] for s in model.sources]).astype(np.float32, copy=False)
+    if settings.postprocess is not None and settings.postprocess.active:
+        # after Wiener, as a user would chain them; what is removed goes to the complement stem
+        estimates = settings.postprocess(estimates, list(model.sources), sample_rate)
+    return estimates
 
 
 def evaluate_track(track, settings: EvalSettings, out_dir: Path) -> TrackResult:
@@ -177,6 +183,10 @@ def evaluate_model(data: str | Path, settings: EvalSettings) -> EvalRun:
         raise ConfigError(f"--plot-track {settings.plot_track!r} is not among the tracks ({shown})")
     if settings.jobs < 1:
         raise ConfigError("-j/--jobs must be at least 1")
+    if settings.wiener < 0:
+        raise ConfigError("--wiener must be 0 or more")
+    if settings.postprocess is not None:
+        settings.postprocess.check(list(model.sources))  # fail before any separation
     if settings.window <= 0 or (settings.block_seconds is not None and settings.block_seconds < settings.window):
         raise ConfigError("the window must be positive and the block at least one window long")
     out = Path(settings.out) if settings.out else Path("evaluations") / model_label(settings.model)
@@ -197,6 +207,8 @@ def evaluate_model(data: str | Path, settings: EvalSettings) -> EvalRun:
         "window": settings.window,
         "block_seconds": settings.block_seconds,
         "sdr_only": settings.sdr_only,
+        "wiener": settings.wiener,
+        "postprocess": settings.postprocess.describe() if settings.postprocess is not None else None,
         "segment": settings.segment,
         "shifts": settings.shifts,
         "jobs": settings.jobs,

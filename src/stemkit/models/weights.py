@@ -2,7 +2,11 @@
 
 Sidecar keys: ``format`` (``stemkit-model/1``), ``model`` (architecture name), ``args``
 (constructor arguments), ``sources``, ``sample_rate``, ``channels``, ``segment``,
-``parameters``, and free-form ``data``, ``training``, ``metrics``, ``description``.
+``parameters``, ``dtype`` (the stored float type, when not float32), and free-form ``data``,
+``training``, ``metrics``, ``description``.
+
+Weights may be stored as float16 (``save_model_dir(..., dtype="float16")``) to halve the size of
+shipped models; they are always loaded back as float32, so a model computes in float32 either way.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ FORMAT = "stemkit-model/1"
 WEIGHTS_FILE = "model.safetensors"
 SIDECAR_FILE = "model.json"
 PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".th", ".bin")
+#: Float types a model folder may store its floating-point tensors in.
+STORAGE_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def _resolve(path: Path) -> tuple[Path, Path]:
@@ -74,6 +80,8 @@ def load_model_dir(path: str | Path, *, device: str | torch.device = "cpu") -> S
             state = load_file(str(weights), device=str(device))
         except (SafetensorError, OSError, ValueError) as exc:
             raise ModelError(f"corrupt weights file ({exc})", path=str(weights)) from None
+        # float16/bfloat16 storage (see save_model_dir) computes in float32 like any other model.
+        state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:
@@ -113,8 +121,15 @@ def save_model_dir(
     training: dict | None = None,
     metrics: dict | None = None,
     description: str = "",
+    dtype: str = "float32",
 ) -> Path:
-    """Write ``directory/model.safetensors`` and ``model.json`` atomically."""
+    """Write ``directory/model.safetensors`` and ``model.json`` atomically.
+
+    ``dtype``: ``float32`` (default), ``float16`` or ``bfloat16`` storage of the floating-point
+    tensors (integer buffers are kept as they are); recorded in the sidecar as ``dtype``.
+    """
+    if dtype not in STORAGE_DTYPES:
+        raise ModelError(f"weights dtype must be one of {', '.join(STORAGE_DTYPES)}, got {dtype!r}")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -123,11 +138,16 @@ def save_model_dir(
         "args": getattr(model, "init_args", {}),
         **{k: v for k, v in model.describe().items() if k != "family"},
         "description": description,
+        **({"dtype": dtype} if dtype != "float32" else {}),
         "data": data or {},
         "training": training or {},
         "metrics": metrics or {},
     }
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    store = STORAGE_DTYPES[dtype]
+    state = {
+        k: (v.detach().cpu().to(store) if v.is_floating_point() else v.detach().cpu()).contiguous()
+        for k, v in model.state_dict().items()
+    }
     _atomic(directory / WEIGHTS_FILE, lambda tmp: save_file(state, tmp))
     _atomic(
         directory / SIDECAR_FILE,
