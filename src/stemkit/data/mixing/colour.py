@@ -21,21 +21,31 @@ def saturate(x: np.ndarray, drive: float, mix: float = 1.0) -> np.ndarray:
 def chorus(x: np.ndarray, sample_rate: int, rng: np.random.Generator, *, depth_ms: float = 2.5,
            base_ms: float = 12.0, rate_hz: float = 0.8, mix: float = 0.4) -> np.ndarray:
     """A slowly modulated delayed copy per channel (opposite LFO phases widen the image)."""
+    x = np.asarray(x, np.float32)
     n = x.shape[-1]
     t = np.arange(n, dtype=np.float32) / np.float32(sample_rate)
+    index = np.arange(n, dtype=np.int64)
     out = np.empty_like(x)
     phase0 = rng.uniform(0, 2 * np.pi)
     for ch in range(x.shape[0]):
-        delay = (base_ms + depth_ms * np.sin(2 * np.pi * rate_hz * t + (phase0 + np.pi * ch))) \
-            * (sample_rate / 1000.0)
-        pos = np.arange(n, dtype=np.float32) - delay.astype(np.float32)
-        i0 = np.floor(pos).astype(np.int64)
-        frac = (pos - i0).astype(np.float32)
-        valid = i0 >= 0  # before the first sample the delayed copy is silent
-        i0 = np.clip(i0, 0, n - 2)
-        delayed = np.where(valid, x[ch, i0] * (1 - frac) + x[ch, i0 + 1] * frac, 0.0)
-        out[ch] = (1 - mix) * x[ch] + mix * delayed
-    return out.astype(np.float32)
+        delay = (base_ms + depth_ms * np.sin(np.float32(2 * np.pi * rate_hz) * t
+                                             + np.float32(phase0 + np.pi * ch))) \
+            * np.float32(sample_rate / 1000.0)
+        # Split the (small) delay, not the (large) position, into whole and fractional samples, so
+        # the interpolation weight keeps float32 precision late in a long song.
+        whole = np.ceil(delay)
+        frac = whole - delay  # weight of the later of the two neighbours
+        i0 = index - whole.astype(np.int64)
+        lead = int(whole.max()) + 1  # before the first sample the delayed copy is silent
+        silent = i0[:lead] < 0
+        np.maximum(i0, 0, out=i0)
+        a, b = x[ch].take(i0), x[ch].take(i0 + 1)
+        b -= a
+        b *= frac
+        a += b
+        a[:lead][silent] = 0.0
+        out[ch] = np.float32(1 - mix) * x[ch] + np.float32(mix) * a
+    return out
 
 
 def echo(x: np.ndarray, sample_rate: int, *, delay_s: float, feedback: float, mix: float = 0.3,
