@@ -146,3 +146,27 @@ def test_model_folder_round_trip_keeps_inference_arguments(tmp_path):
     torch.testing.assert_close(a, b)
     # Wiener refinement keeps the stems' sum close to the mixture
     assert float((a.sum(dim=1) - mix).abs().max()) < 1e-2 * float(mix.abs().max())
+
+
+def test_classical_prior_untrained_equals_the_classical_masks():
+    """prior='classical': the zero-initialised network starts exactly at the DSP split (floored)."""
+    import numpy as np
+
+    model = build_model("ref_masker", prior="classical", hidden=16, layers=1).eval()
+    dsp = build_model("classical", n_fft=2048, hop=512, vocal_cue="centre")
+    mix = 0.1 * torch.randn(2, 2, 44100, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        spec = model.stft(mix)
+        masks = model.masks(spec)
+    expected = np.stack([dsp.masks(s) for s in spec.numpy()])  # (B, S, 1, F, N)
+    floored = np.maximum(expected, model.prior_floor)
+    floored = floored / floored.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(masks.numpy(), np.broadcast_to(floored, masks.shape), atol=1e-5)
+    assert model.state_dict().keys() == build_model("ref_masker", hidden=16, layers=1).state_dict().keys()
+
+
+def test_classical_prior_needs_the_four_stems():
+    with pytest.raises(ModelError, match="classical prior"):
+        build_model("ref_masker", prior="classical", sources=["vocals", "accompaniment"])
+    with pytest.raises(ModelError, match="prior must be"):
+        build_model("ref_masker", prior="dsp")

@@ -15,7 +15,10 @@ the *data* is the only thing that changes between rows of ``benchmarks/realism.p
 3. a per-feature affine normalisation, ``fc -> LayerNorm -> tanh``, a bidirectional LSTM, a skip
    connection, ``fc -> LayerNorm -> ReLU -> fc`` to one logit per (source, channel, bin);
 4. masks = ``softmax(logits / temperature)`` over sources: they sum to one, so the stems sum to
-   the mixture. ``temperature > 1`` softens the masks toward an even split, a cheap fix for
+   the mixture. With ``prior="classical"`` the logits are *added* to ``log`` of the classical
+   separator's masks (computed on the same STFT, no gradient): the untrained network (zero last
+   layer) is exactly the classical separator, and training learns a correction of a DSP split
+   that already transfers to real music, instead of a split from scratch. ``temperature > 1`` softens the masks toward an even split, a cheap fix for
    confidently wrong masks on real recordings;
 5. optional multichannel Wiener refinement (``wiener_iterations``, :func:`stemkit.dsp.wiener.wiener`
    on the model's own STFT), then the iSTFT with the mixture phase.
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -79,6 +83,12 @@ class RefMasker(SeparationModel):
         wiener_iterations: EM Wiener iterations after masking (0 = off).
         features: extra classical input features, any of ``"hpss"``, ``"centre"``.
         hpss_time_kernel, hpss_freq_kernel: median lengths (frames, bins) of the ``"hpss"`` features.
+        prior: ``None`` or ``"classical"`` (4 stems, SOURCES_4 order): masks start from the
+            classical separator's (see the module docstring).
+        prior_args: arguments of that classical separator (default ``{"vocal_cue": "centre"}``:
+            REPET-SIM needs more context than a training chunk has); its n_fft/hop are this model's.
+        prior_floor: the prior masks are floored here before the log, so the network can still
+            give a stem energy the prior denied it.
     """
 
     def __init__(
@@ -98,6 +108,9 @@ class RefMasker(SeparationModel):
         features: Sequence[str] = (),
         hpss_time_kernel: int = 17,
         hpss_freq_kernel: int = 17,
+        prior: str | None = None,
+        prior_args: dict | None = None,
+        prior_floor: float = 1e-3,
     ):
         super().__init__(sources=sources, sample_rate=sample_rate, channels=channels, segment=segment)
         unknown = [f for f in features if f not in FEATURES]
@@ -111,6 +124,20 @@ class RefMasker(SeparationModel):
             raise ValueError(f"wiener_iterations must be >= 0, got {wiener_iterations}")
         if hidden < 2 or hidden % 2 or layers < 1:
             raise ValueError("hidden must be an even number >= 2 and layers >= 1")
+        if prior not in (None, "classical"):
+            raise ValueError(f"prior must be None or 'classical', got {prior!r}")
+        if prior is not None and tuple(sources) != SOURCES_4:
+            raise ValueError(f"the classical prior separates {SOURCES_4}; sources are {tuple(sources)}")
+        if not 0 < prior_floor < 1:
+            raise ValueError(f"prior_floor must be in (0, 1), got {prior_floor}")
+        self.prior_floor = float(prior_floor)
+        self._prior = None
+        if prior == "classical":
+            from .classical.classical4 import Classical4
+
+            # kept out of the module tree: no parameters, and not part of the state dict
+            self._prior = [Classical4(sample_rate=sample_rate, n_fft=int(n_fft), hop=int(hop),
+                                      **{"vocal_cue": "centre", **dict(prior_args or {})})]
         self.stft = Stft(n_fft=int(n_fft), hop=int(hop), window="hann")
         self.bins = self.stft.bins
         self.input_bins = max(1, min(self.bins, int(round(max_freq * n_fft / sample_rate)) + 1))
@@ -158,7 +185,18 @@ class RefMasker(SeparationModel):
         h = self.encode(x)
         r, _ = self.rnn(h)
         out = self.decode(torch.cat([h, r], dim=-1))  # (B, N, S * C * F)
-        return out.reshape(batch, frames, len(self.sources), channels, bins).permute(0, 2, 3, 4, 1)
+        logits = out.reshape(batch, frames, len(self.sources), channels, bins).permute(0, 2, 3, 4, 1)
+        if self._prior is not None:
+            logits = logits + self.prior_log_masks(spec)
+        return logits
+
+    @torch.no_grad()
+    def prior_log_masks(self, spec: torch.Tensor) -> torch.Tensor:
+        """``log`` of the classical masks of mixture STFT ``(B, C, F, N)`` -> ``(B, S, 1, F, N)``."""
+        separator = self._prior[0]
+        masks = [separator.masks(item) for item in spec.detach().cpu().numpy()]  # each (S, 1, F, N)
+        prior = torch.from_numpy(np.stack(masks)).to(device=spec.device, dtype=torch.float32)
+        return torch.log(prior.clamp_min(self.prior_floor))
 
     def masks(self, spec: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
         """Mixture STFT ``(B, C, F, N)`` -> masks ``(B, S, C, F, N)`` summing to one over S."""
