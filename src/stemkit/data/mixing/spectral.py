@@ -20,7 +20,7 @@ import torch
 
 # Relative cost per sample of a batched real FFT of 2^k points (measured, single thread); the
 # plan picks the FFT size with the least total cost.
-_COST_PER_SAMPLE = {14: 1.1, 15: 1.0, 16: 1.0, 17: 1.0, 18: 1.05, 19: 1.1, 20: 1.2}
+_COST_PER_SAMPLE = {14: 1.1, 15: 1.0, 16: 1.0, 17: 1.0, 18: 1.0, 19: 1.35, 20: 2.4}
 _CHUNK_SAMPLES = 1 << 19  # samples of FFT input per channel processed at once
 
 

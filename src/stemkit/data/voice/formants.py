@@ -55,11 +55,20 @@ def formant_tracks(notes: list[SungNote], n_frames: int, sample_rate: int,
 def formant_response(tracks: np.ndarray, bandwidths, sample_rate: int) -> np.ndarray:
     """Magnitude response ``(n_frames, N_FFT//2+1)`` of cascaded resonators, unity gain at DC."""
     w2 = (np.fft.rfftfreq(N_FFT, 1.0 / sample_rate) ** 2).astype(np.float32)[None, :]
-    power = np.ones((tracks.shape[0], w2.shape[1]), np.float32)
+    power = None
     for i, bw in enumerate(bandwidths):  # one resonator at a time keeps the arrays 2-D and small
         f2 = (tracks[:, i:i + 1] ** 2).astype(np.float32)
-        power *= f2 * f2 / ((f2 - w2) ** 2 + np.float32(bw * bw) * w2)
-    return np.sqrt(power)
+        term = w2 - f2  # |H|^2 = f^4 / ((f^2 - w^2)^2 + bw^2 w^2), computed in place
+        np.square(term, out=term)
+        term += np.float32(bw * bw) * w2
+        np.divide(f2 * f2, term, out=term)
+        if power is None:
+            power = term
+        else:
+            power *= term
+    if power is None:
+        return np.ones((tracks.shape[0], w2.shape[1]), np.float32)
+    return np.sqrt(power, out=power)
 
 
 def apply_formants(source: np.ndarray, tracks_fn, bandwidths, sample_rate: int) -> np.ndarray:
@@ -76,7 +85,11 @@ def apply_formants(source: np.ndarray, tracks_fn, bandwidths, sample_rate: int) 
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
     # Rests are digital silence: only frames holding sound are transformed and filtered (a silent
     # frame's filtered output is zero whatever the response).
-    active = np.flatnonzero(np.abs(frames).max(axis=1) > 0)
+    hop_sound = np.abs(padded).reshape(-1, HOP).max(axis=1) > 0  # frame k spans hops k..k+3
+    sounding = hop_sound[:len(frames)].copy()
+    for k in range(1, N_FFT // HOP):
+        sounding |= hop_sound[k: k + len(frames)]
+    active = np.flatnonzero(sounding)
     tracks = tracks_fn(len(frames))
     spec = sp_fft.rfft(frames[active] * window, axis=1)
     spec *= formant_response(tracks[active], bandwidths, sample_rate)
