@@ -1,12 +1,25 @@
-"""Real-time factor and peak memory of `stemkit separate`, file to file, per model and input length.
+"""Real-time factor and peak memory of `stemkit separate`, file to file: ours beside Open-Unmix and HT-Demucs.
 
-Each (model, length) runs in a fresh subprocess so its peak RSS is its own. The input is a
-synthetic song (the demo song tiled, or tones and noise when it is absent) written once per length.
+Each (model, length) runs in a fresh subprocess, so its peak RSS (``ru_maxrss``) is its own; every
+child gets the same ``OMP_NUM_THREADS`` (``--threads``). The child does what ``stemkit separate``
+does for one file: ``Separator(model)`` then ``separate_to_files`` (read, resample, overlap-add
+segments, consistency, 16-bit wav stems written atomically). The input is the demo song tiled to
+length (tones and noise when it is absent), 44.1 kHz stereo 16-bit wav, written once per length.
 
-    OMP_NUM_THREADS=2 python benchmarks/speed.py --models classical --lengths 30,180,1200
+Models: ``auto`` (default) is stemkit's shipped ``default`` when there is one, else ``ref_masker``,
+followed by the peers ``openunmix_peer`` and ``htdemucs_peer`` when their packages are installed
+(benchmarks/peers/requirements.txt; loaded through ``STEMKIT_PLUGINS=stemkit_peers``). A neural
+architecture without shipped weights runs with random weights (seed 0) saved to a temporary model
+folder: speed and memory do not depend on the weights' values.
 
-Prints one row per run: seconds of audio, wall seconds, real-time factor (wall / audio), CPU seconds
-per audio second (less sensitive to other load on the machine), and peak RSS.
+    OMP_NUM_THREADS=2 python benchmarks/speed.py --lengths 30,180,1200 --threads 2
+    python benchmarks/speed.py --models ref_masker,classical --lengths 30,180 --limit classical=30
+
+Prints one row per run: seconds of audio, wall seconds of the separation (the model already
+loaded), real-time factor (wall / audio), CPU seconds per audio second (the figure that survives
+other load on the machine), peak RSS of the whole process, and the model's load seconds; then the
+ratios: each peer's RTF and CPU/s over the first model's at each length, and each model's peak RSS
+at the longest length over the shortest.
 """
 
 from __future__ import annotations
@@ -27,6 +40,9 @@ import soundfile as sf
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "demo" / "demo_song.flac"
+PEERS_DIR = REPO / "benchmarks" / "peers"
+PEER_PLUGIN = "stemkit_peers"
+PEER_MODELS = ("openunmix_peer", "htdemucs_peer")
 
 
 def make_input(path: Path, seconds: float, sr: int = 44100) -> None:
@@ -47,11 +63,49 @@ def make_input(path: Path, seconds: float, sr: int = 44100) -> None:
             written += n
 
 
+def peers_available() -> bool:
+    """True when the peer packages import (checked in a child: the stub must not leak into this process)."""
+    code = f"import sys; sys.path.insert(0, {str(PEERS_DIR)!r}); import {PEER_PLUGIN}"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def child_env(threads: int | None, plugins: bool) -> dict[str, str]:
+    env = dict(os.environ)
+    if threads:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    if plugins:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PEERS_DIR), env.get("PYTHONPATH")]))
+        env["STEMKIT_PLUGINS"] = ",".join(filter(None, [env.get("STEMKIT_PLUGINS"), PEER_PLUGIN]))
+    return env
+
+
+def prepare_model(name: str, folder: Path, env: dict[str, str]) -> str:
+    """The ``-n`` value for ``name``: itself, or a folder of random weights for an untrained architecture."""
+    code = (
+        "import sys, torch\n"
+        "from stemkit.models.registry import architectures, build_model, shipped_models\n"
+        "from stemkit.models.weights import save_model_dir\n"
+        "name, folder = sys.argv[1], sys.argv[2]\n"
+        "arch = architectures().get(name)\n"
+        "if name in shipped_models() or arch is None or arch.family != 'neural':\n"
+        "    print(name)\n"
+        "else:\n"
+        "    torch.manual_seed(0)\n"
+        "    save_model_dir(build_model(name), folder, training={'note': 'random weights for speed.py'})\n"
+        "    print(folder)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, name, str(folder)], env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"cannot prepare model {name!r}: {done.stderr.strip().splitlines()[-1:]}")
+    return done.stdout.strip().splitlines()[-1]
+
+
 def child(model: str, path: str, out: str) -> None:
+    """One run, in its own process: load, then separate ``path`` into ``out`` as ``stemkit separate`` does."""
     from stemkit import Separator
 
     t0 = time.perf_counter()
-    sep = Separator(model, progress=False, allow_untrained=True)
+    sep = Separator(model, progress=False)
     load = time.perf_counter() - t0
     t1 = time.perf_counter()
     r0 = resource.getrusage(resource.RUSAGE_SELF)
@@ -62,36 +116,93 @@ def child(model: str, path: str, out: str) -> None:
     print(json.dumps({"wall": wall, "cpu": cpu, "load": load, "peak_mb": r1.ru_maxrss / 1024}))
 
 
+def run_one(model_ref: str, wav: Path, out: Path, env: dict[str, str]) -> dict | str:
+    proc = subprocess.run([sys.executable, __file__, "--child", model_ref, str(wav), str(out)],
+                          capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        return "failed: " + " ".join(proc.stderr.strip().splitlines()[-1:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def ratios(results: dict[str, dict[float, dict]], models: list[str]) -> list[str]:
+    """Peer / ours for RTF and CPU/s per length; peak RSS longest / shortest per model."""
+    lines = []
+    ours = models[0]
+    for peer in models[1:]:
+        for seconds, r in sorted(results.get(peer, {}).items()):
+            base = results.get(ours, {}).get(seconds)
+            if base:
+                lines.append(f"{peer} / {ours} at {seconds:g} s: RTF {r['wall'] / base['wall']:.1f}x, "
+                             f"CPU/s {r['cpu'] / base['cpu']:.1f}x")
+    for model in models:
+        runs = results.get(model, {})
+        if len(runs) >= 2:
+            lo, hi = min(runs), max(runs)
+            lines.append(f"{model}: peak RSS {hi:g} s / {lo:g} s = {runs[hi]['peak_mb'] / runs[lo]['peak_mb']:.2f}x")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", default="classical", help="comma-separated model names")
-    ap.add_argument("--lengths", default="30,180,1200", help="input lengths in seconds")
+    ap.add_argument("--models", default="auto",
+                    help="comma-separated model names or folders; the first is the reference of the ratios "
+                         "(default auto: default or ref_masker, then the peers when installed)")
+    ap.add_argument("--lengths", default="30,180,1200", help="input lengths in seconds (default %(default)s)")
+    ap.add_argument("--limit", action="append", default=[], metavar="MODEL=SECONDS",
+                    help="skip MODEL's inputs longer than SECONDS (repeatable); HT-Demucs runs near real time")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="OMP_NUM_THREADS of every run (default: inherited, else torch's default)")
+    ap.add_argument("--json", type=Path, default=None, help="also write every result to this JSON file")
     ap.add_argument("--child", nargs=3, metavar=("MODEL", "INPUT", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         child(*args.child)
         return
     lengths = [float(x) for x in args.lengths.split(",")]
-    models = [m.strip() for m in args.models.split(",")]
-    print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, python {platform.python_version()}")
-    print(f"{'model':<14} {'audio s':>8} {'wall s':>8} {'RTF':>7} {'CPU/s':>7} {'peak RSS MB':>12}")
+    limits = {}
+    for item in args.limit:
+        model, _, seconds = item.partition("=")
+        limits[model.strip()] = float(seconds)
+    has_peers = peers_available()
+    if args.models == "auto":
+        from stemkit.models.registry import shipped_models
+
+        models = ["default" if "default" in shipped_models() else "ref_masker"]
+        models += list(PEER_MODELS) if has_peers else []
+        if not has_peers:
+            print("# peers not installed (pip install --no-deps -r benchmarks/peers/requirements.txt): ours only")
+    else:
+        models = [m.strip() for m in args.models.split(",") if m.strip()]
+    env = child_env(args.threads, plugins=has_peers)
+    threads = env.get("OMP_NUM_THREADS", "unset")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {platform.machine()}, "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; OMP_NUM_THREADS={threads}; "
+          f"python {platform.python_version()}")
+    print(f"{'model':<16} {'audio s':>8} {'wall s':>8} {'RTF':>7} {'CPU/s':>7} {'peak RSS MB':>12} {'load s':>7}")
+    results: dict[str, dict[float, dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for seconds in lengths:
+        refs = {m: prepare_model(m, Path(tmp) / "models" / Path(m).name, env) for m in models}
+        for seconds in sorted(lengths):
             wav = Path(tmp) / f"in_{int(seconds)}.wav"
             make_input(wav, seconds)
             for model in models:
-                proc = subprocess.run(
-                    [sys.executable, __file__, "--child", model, str(wav), str(Path(tmp) / "out")],
-                    capture_output=True, text=True,
-                )
-                if proc.returncode != 0:
-                    print(f"{model:<14} {seconds:>8.0f}  failed: {proc.stderr.strip().splitlines()[-1:]}")
+                if seconds > limits.get(model, float("inf")):
+                    print(f"{model:<16} {seconds:>8.0f}  skipped (--limit)", flush=True)
                     continue
-                r = json.loads(proc.stdout.strip().splitlines()[-1])
-                print(f"{model:<14} {seconds:>8.0f} {r['wall']:>8.1f} {r['wall'] / seconds:>7.3f} "
-                      f"{r['cpu'] / seconds:>7.3f} {r['peak_mb']:>12.0f}", flush=True)
+                r = run_one(refs[model], wav, Path(tmp) / "out", env)
+                if isinstance(r, str):
+                    print(f"{model:<16} {seconds:>8.0f}  {r}", flush=True)
+                    continue
+                results.setdefault(model, {})[seconds] = r
+                print(f"{model:<16} {seconds:>8.0f} {r['wall']:>8.1f} {r['wall'] / seconds:>7.3f} "
+                      f"{r['cpu'] / seconds:>7.3f} {r['peak_mb']:>12.0f} {r['load']:>7.1f}", flush=True)
             wav.unlink()
+    print("# ratios")
+    for line in ratios(results, models):
+        print(line)
+    if args.json:
+        args.json.write_text(json.dumps({"threads": threads, "results": {m: {str(k): v for k, v in r.items()}
+                                                                            for m, r in results.items()}}, indent=1))
 
 
 if __name__ == "__main__":

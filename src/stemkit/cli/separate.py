@@ -48,7 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shifts", type=int, default=0, metavar="N", help="random time-shift passes, averaged")
     p.add_argument("--wiener", type=int, default=0, metavar="N", help="multichannel Wiener post-filter iterations")
     p.add_argument("--no-consistency", action="store_true", help="do not force stems to sum to the input")
-    p.add_argument("-b", "--batch-size", type=int, default=4, help="segments per forward pass (default 4)")
+    p.add_argument("-b", "--batch-size", type=int, default=None,
+                   help="segments per forward pass (default 1 on CPU: least memory; 4 on GPU)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="files separated in parallel processes (default 1)")
     p.add_argument("-d", "--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     p.add_argument("--seed", type=int, default=0, help="seed for --shifts (default 0)")
