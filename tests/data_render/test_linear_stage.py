@@ -136,3 +136,35 @@ def test_chorus_interpolates_precisely_late_in_a_long_signal():
     late = slice(n - SR, n)
     expected = np.sin(2 * np.pi * 220 * (t[late] - 0.010))
     assert np.abs(y[0, late] - expected).max() < 1e-3
+
+
+_THREADED_SCRIPT = """
+import sys, numpy as np, torch
+from stemkit.data.mixing.filters import random_eq
+from stemkit.data.mixing.linear_stage import linear_stage
+from stemkit.data.mixing.reverb import Room, room_impulse_response
+assert torch.get_num_threads() == 2
+rng = np.random.default_rng(12)
+x = rng.standard_normal((2, 44100)).astype(np.float32)
+room = Room(room_impulse_response(rng, 44100, t60=0.6))
+y = linear_stage(x, 44100, eq=random_eq(rng, (-6.0, 6.0)), width=0.8, pan=0.1, room=room, wet=0.3)
+assert torch.get_num_threads() == 2  # the caller's setting is given back
+np.save(sys.argv[1], y)
+"""
+
+
+def test_same_bits_in_a_many_thread_process(tmp_path):
+    # MKL's FFT results depend on how many threads split a transform; the stage runs its FFTs on
+    # one thread so a -j 1 main process and the one-thread workers of -j N render the same bits.
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "y.npy"
+    env = {**os.environ, "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    subprocess.run([sys.executable, "-c", _THREADED_SCRIPT, str(out)], env=env, check=True)
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 44100)).astype(np.float32)
+    room = Room(room_impulse_response(rng, 44100, t60=0.6))
+    y = linear_stage(x, 44100, eq=random_eq(rng, (-6.0, 6.0)), width=0.8, pan=0.1, room=room, wet=0.3)
+    assert np.array_equal(np.load(out), y)

@@ -6,9 +6,12 @@ import numpy as np
 
 
 def energy(x: np.ndarray) -> float:
-    """Sum of squares of ``x`` (any shape, float32); BLAS dot, accurate to ~1e-6 relative."""
-    flat = np.ascontiguousarray(x, np.float32).reshape(-1)
-    return float(np.dot(flat, flat))
+    """Sum of squares of ``x`` (any shape), float32 pairwise summation.
+
+    Not ``np.dot``: a multi-threaded BLAS splits the sum by thread count, and the same seed must
+    give the same bits in a one-thread worker and in a many-thread main process.
+    """
+    return float(np.square(np.asarray(x, np.float32)).sum())
 
 
 def peak(x: np.ndarray) -> float:

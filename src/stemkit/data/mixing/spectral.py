@@ -7,12 +7,15 @@ chain holds.
 
 The FFTs run on blocks of 2^14-2^20 samples, a few blocks at a time, rather than on the whole
 song: the working set stays small, which makes them 1.5-3x faster than one FFT of 2^21 points
-over the whole song (torch's FFT, single thread; 45-90 ms per 30 s stereo track, measured). Buffers are allocated by torch (aligned) and the
-block plan depends only on the signal and tail lengths, so the same input gives the same bits.
+over the whole song (torch's FFT, single thread; 45-90 ms per 30 s stereo track, measured). Buffers are allocated by torch (aligned), the
+block plan depends only on the signal and tail lengths, and every FFT runs on one thread (MKL's
+results depend on how many threads split a transform), so the same input gives the same bits in
+a one-thread worker and in a many-thread main process.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +25,20 @@ import torch
 # plan picks the FFT size with the least total cost.
 _COST_PER_SAMPLE = {14: 1.1, 15: 1.0, 16: 1.0, 17: 1.0, 18: 1.0, 19: 1.35, 20: 2.4}
 _CHUNK_SAMPLES = 1 << 19  # samples of FFT input per channel processed at once
+
+
+@contextmanager
+def one_thread():
+    """Run torch ops on one thread, then give the process back the thread count it had."""
+    before = torch.get_num_threads()
+    if before == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)  # restores the caller's own setting, never raises it
 
 
 @dataclass(frozen=True)
@@ -61,7 +78,8 @@ def block_plan(n_samples: int, tail: int) -> BlockPlan:
 
 def impulse_spectrum(h: np.ndarray, n_fft: int) -> np.ndarray:
     """``rfft`` of the impulse response(s) ``h`` (..., L) at ``n_fft`` points, complex64."""
-    return torch.fft.rfft(torch.from_numpy(np.ascontiguousarray(h, np.float32)), n=n_fft).numpy()
+    with one_thread():
+        return torch.fft.rfft(torch.from_numpy(np.ascontiguousarray(h, np.float32)), n=n_fft).numpy()
 
 
 def apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.ndarray:
@@ -69,6 +87,11 @@ def apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.n
 
     Identical input channels (a mono track rendered as stereo) are transformed once.
     """
+    with one_thread():
+        return _apply_transfer(x, response, plan)
+
+
+def _apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.ndarray:
     x = np.asarray(x, np.float32)
     mono = np.array_equal(x[0], x[1])
     v = torch.from_numpy(np.ascontiguousarray(
