@@ -56,7 +56,10 @@ def main() -> None:
 
     cfg = preset(args.preset)
     cfg.duration, cfg.backend = args.duration, args.backend
-    cfg.discover_soundfonts = not args.bundled_only
+    if args.bundled_only:
+        from stemkit.data.render.soundfonts import bundled_soundfont
+
+        cfg.soundfonts, cfg.discover_soundfonts = [str(bundled_soundfont())], False
     if args.no_singer:
         cfg.vocal_synth_probability = 0.0
     # Wrap each stage where render_song looks it up, so the per-stage split adds up.
