@@ -23,6 +23,8 @@ outputs in OUT: summary.md, scores.csv, scores.json, config.json, <split>/<track
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    from ..postprocess.options import add_postprocess_arguments
+
     p.add_argument("-n", "--name", dest="model", required=True,
                    help="model name (see `stemkit models`), model folder, or a baseline: "
                         "oracle_irm, oracle_irm2, oracle_ibm, oracle_mwf, classical, mixture")
@@ -52,49 +54,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "seconds instead of minutes); ISR, SIR and SAR are left out")
     p.add_argument("--wiener", type=int, default=0, metavar="N",
                    help="multichannel Wiener post-filter iterations on the estimates (as stemkit separate)")
-    post = p.add_argument_group("post-processing (seed 002): what is removed from a stem goes to the "
-                                "complement stem, so the stems still sum to the mixture")
-    post.add_argument("--denoise", default=None, metavar="STEMS",
-                      help="comma-separated stems to gate with the Hilbert-envelope denoise gate, e.g. vocals")
-    post.add_argument("--denoise-window", type=float, default=0.5, metavar="S", help="gate window (s, default 0.5)")
-    post.add_argument("--denoise-hop", type=float, default=0.25, metavar="S", help="gate hop (s, default 0.25)")
-    post.add_argument("--denoise-statistic", choices=("median", "mean"), default="median",
-                      help="envelope statistic of the threshold and of each window (default median)")
-    post.add_argument("--denoise-softness", type=float, default=2.0, metavar="X",
-                      help="threshold = statistic / softness; larger mutes less (default 2)")
-    post.add_argument("--denoise-fade", type=float, default=0.05, metavar="S",
-                      help="fade out/in around muted regions (s, default 0.05)")
-    post.add_argument("--highpass", action="append", default=None, metavar="STEM=HZ",
-                      help="zero-phase Butterworth high-pass on a stem (repeatable), e.g. vocals=120")
-    post.add_argument("--lowpass", action="append", default=None, metavar="STEM=HZ",
-                      help="zero-phase Butterworth low-pass on a stem (repeatable), e.g. bass=4000")
-    post.add_argument("--complement", default=None, metavar="STEM",
-                      help="stem receiving the removed audio (default: accompaniment, else other)")
+    add_postprocess_arguments(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary on stdout")
-
-
-def postprocess_from_args(args: argparse.Namespace):
-    """The ``--denoise``/``--highpass``/``--lowpass`` options as a StemPostprocess (None when unused)."""
-    from ..postprocess import DenoiseGate, StemPostprocess, parse_cutoffs
-
-    denoise = tuple(s.strip() for s in (args.denoise or "").split(",") if s.strip())
-    highpass = parse_cutoffs(args.highpass, "--highpass")
-    lowpass = parse_cutoffs(args.lowpass, "--lowpass")
-    if not (denoise or highpass or lowpass):
-        return None
-    from ..errors import ConfigError
-
-    if min(args.denoise_window, args.denoise_hop, args.denoise_softness) <= 0 or args.denoise_fade < 0:
-        raise ConfigError("--denoise-window, --denoise-hop and --denoise-softness must be > 0, --denoise-fade >= 0")
-    gate = DenoiseGate(window_s=args.denoise_window, hop_s=args.denoise_hop, statistic=args.denoise_statistic,
-                       softness=args.denoise_softness, fade_s=args.denoise_fade)
-    return StemPostprocess(denoise=denoise, gate=gate, highpass=highpass, lowpass=lowpass,
-                           complement=args.complement)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..evaluate.metrics import METRICS
     from ..evaluate.runner import EvalSettings, evaluate_model
+    from ..postprocess.options import postprocess_from_args
 
     settings = EvalSettings(
         model=args.model, split=args.split, layout=args.layout, out=args.out, jobs=args.jobs,
