@@ -51,3 +51,18 @@ def test_postprocess_sends_removed_audio_to_the_complement():
     vocals = list(model.sources).index("vocals")
     np.testing.assert_allclose(cut[other] - plain[other], plain[vocals] - cut[vocals], atol=1e-5)
     assert np.abs(cut[vocals] - plain[vocals]).max() > 1e-3
+
+
+def test_a_one_stem_model_is_scored_on_its_own_estimate_not_the_mixture():
+    import torch
+
+    from stemkit.evaluate.runner import EvalSettings, separate_track
+    from stemkit.models.registry import build_model
+
+    torch.manual_seed(0)
+    model = build_model("wave_unet", sources=["vocals"], num_levels=2, growth=2).eval()
+    stems = synthetic_stems(seconds=1.0, channels=1)
+    mix = stems.sum(0)
+    est = separate_track(model, mix, stems[3:], 22050, EvalSettings(model="x"))
+    assert est.shape == (1, 1, mix.shape[-1])
+    assert np.abs(est[0] - mix).max() > 1e-2  # consistency would have made it the mixture

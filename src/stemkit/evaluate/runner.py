@@ -78,8 +78,10 @@ def separate_track(model, mix: np.ndarray, refs: np.ndarray, sample_rate: int, s
         return np.asarray(model.separate_with_references(mix, refs), dtype=np.float32)
     from ..separator import Separator
 
+    # Mixture consistency spreads the residual over the stems; with one stem (a cascade stage such
+    # as a vocals-only wave_unet) it would replace the estimate by the mixture itself.
     sep = Separator(model, device=settings.device, segment=settings.segment, shifts=settings.shifts,
-                    wiener=settings.wiener, progress=False)
+                    wiener=settings.wiener, consistency=len(model.sources) > 1, progress=False)
     stems = sep.separate(mix, sample_rate)
     estimates = np.stack([stems[s] for s in model.sources]).astype(np.float32, copy=False)
     if settings.postprocess is not None and settings.postprocess.active:
