@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Compose a ``per_stem`` model folder: each stem from the part separator that does it best.
+
+    python scripts/compose_model.py --part net=runs/default/last \
+        --part dsp=classical:n_fft=2048,hop=512,vocal_cue=centre \
+        --choose drums=net,bass=dsp,other=net,vocals=dsp --out models/combo \
+        [--metrics scores.json ...] [--description TEXT]
+
+A part is a model folder, a shipped model name, or ``ARCH:key=value,...`` (an architecture built
+with those arguments: classical separators need no weights). The parts' sidecars (training data,
+budget) are kept in the new sidecar under ``parts``. ``stemkit separate -n models/combo``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def parse_part(text: str):
+    from stemkit.models.registry import build_model, load_model
+
+    name, _, ref = text.partition("=")
+    if not name or not ref:
+        raise SystemExit(f"--part wants NAME=MODEL, got {text!r}")
+    if ":" in ref and not Path(ref).exists():
+        arch, _, args = ref.partition(":")
+        kwargs = {k: yaml.safe_load(v) for k, v in (kv.split("=", 1) for kv in args.split(",") if kv)}
+        return name, build_model(arch, **kwargs)
+    return name, load_model(ref)
+
+
+def main(argv=None) -> int:
+    from stemkit.models.per_stem import compose
+    from stemkit.models.weights import save_model_dir
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--part", action="append", required=True, help="NAME=MODEL (folder, name, or ARCH:k=v,...)")
+    p.add_argument("--choose", required=True, help="STEM=PART,... in output order")
+    p.add_argument("--out", required=True, type=Path, help="model folder to write")
+    p.add_argument("--description", default="", help="sidecar description")
+    p.add_argument("--metrics", type=Path, default=None, help="a JSON file of metrics for the sidecar")
+    p.add_argument("--data", type=Path, default=None, help="a JSON file describing the training data")
+    args = p.parse_args(argv)
+
+    parts = dict(parse_part(t) for t in args.part)
+    choose = dict(item.split("=", 1) for item in args.choose.split(","))
+    model = compose(parts, choose)
+    training = {"parts": {name: {"model": m.architecture, "training": getattr(m, "sidecar", {}).get("training", {}),
+                                 "data": getattr(m, "sidecar", {}).get("data", {})}
+                          for name, m in parts.items()},
+                "choose": choose}
+    metrics = json.loads(args.metrics.read_text()) if args.metrics else {}
+    data = json.loads(args.data.read_text()) if args.data else {}
+    save_model_dir(model, args.out, data=data, training=training, metrics=metrics, description=args.description)
+    print(f"wrote {args.out} ({model.num_parameters} parameters): {choose}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
