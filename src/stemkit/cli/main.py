@@ -22,6 +22,11 @@ import warnings
 from .. import __version__
 from ..errors import StemkitError
 
+# Before torch loads OpenMP: idle OpenMP threads sleep instead of spinning. On a laptop whose cores
+# are busy with other work, spinning threads made a 2-thread separation cost 5x the CPU time
+# (docs/benchmarks.md). A user's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def _commands():
     import stemkit.cli as pkg
