@@ -58,7 +58,8 @@ class Separator:
         batch_size: segments per forward pass (default 1 on CPU, where batching saves no time but
             multiplies the model's temporary memory; 4 on GPU).
         window: ``hann`` (default), ``triangular`` or ``rectangular`` blending.
-        consistency: make stems sum exactly to the input (default on).
+        consistency: make stems sum exactly to the input (default on; a one-stem model, e.g. one
+            stage of a cascade, is left as it is: its stem alone is not meant to be the input).
         two_stems: keep STEM and write the rest as ``no_STEM``.
         wiener: multichannel Wiener post-filter iterations (0 = off).
         stems: only return these stems (informed models extract exactly these).
@@ -199,7 +200,7 @@ class Separator:
             mix = _take(pending_mix, n)
             pending_len -= n
             emitted += n
-            if self.consistency:
+            if self.consistency and stems.shape[0] > 1:
                 stems = enforce_consistency(mix, stems)
             if not np.isfinite(stems).all():  # never hand out (or write) NaN stems
                 _explain_non_finite(mix, self.name, label)

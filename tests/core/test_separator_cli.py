@@ -167,3 +167,20 @@ def test_console_script_help_and_version():
     for cmd in ("separate", "models"):
         proc = subprocess.run([sys.executable, "-m", "stemkit", cmd, "--help"], capture_output=True, text=True)
         assert proc.returncode == 0 and "examples:" in proc.stdout
+
+
+class _HalfVocals(SeparationModel):
+    """One stem: half the input (a cascade stage's shape: its stem is not the whole mixture)."""
+
+    family = "classical"
+
+    def forward(self, mix):
+        return 0.5 * mix.unsqueeze(1)
+
+
+def test_a_one_stem_model_is_not_forced_to_the_mixture():
+    model = _HalfVocals(sources=("vocals",), sample_rate=8000, channels=2, segment=8000)
+    mix = np.random.default_rng(0).standard_normal((2, 12000)).astype(np.float32) * 0.1
+    stems = Separator(model, progress=False).separate(mix, 8000)
+    assert list(stems) == ["vocals"]
+    np.testing.assert_allclose(stems["vocals"], 0.5 * mix, atol=1e-5)
