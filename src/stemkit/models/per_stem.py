@@ -9,6 +9,15 @@ the chosen stems sum to the mixture again.
 
 Built from trained parts with :func:`compose`; stored like any model (its sidecar ``args`` name
 each part's architecture and arguments, so loading rebuilds the parts and fills their weights).
+
+**Fused inference.** When every used part is a *mask model over the same STFT* (it has
+``fusable_stft()`` and ``spectral_masks(spec, shared)``: ``ref_masker`` and the classical
+separators without Wiener refinement), the parts are not run one after the other. The mixture
+STFT is computed once, each part gives its masks, masks that two parts share are computed once
+(``ref_masker``'s classical prior and a classical part with the same settings: the shipped
+default), each stem takes its chosen part's mask, and each stem is inverted once. The stems are
+those of the part-by-part path up to float rounding (tests/models_combined/test_fused_default.py);
+``fused=False`` turns it off.
 """
 
 from __future__ import annotations
@@ -30,7 +39,8 @@ class PerStem(SeparationModel):
     ``segment`` defaults to the shortest part segment (a fixed-segment part fixes it).
     """
 
-    def __init__(self, *, parts: Mapping[str, Mapping], choose: Mapping[str, str], segment: int | None = None):
+    def __init__(self, *, parts: Mapping[str, Mapping], choose: Mapping[str, str], segment: int | None = None,
+                 fused: bool = True):
         from .registry import build_model
 
         if not parts or not choose:
@@ -58,9 +68,37 @@ class PerStem(SeparationModel):
         used = set(self.choose.values())
         overlaps = [m.default_overlap for name, m in built.items() if name in used and m.default_overlap]
         self.default_overlap = max(overlaps) if overlaps else None
+        self.fused = bool(fused)
+
+    def shared_stft(self):
+        """The one STFT every used part masks (then the parts are fused), else None."""
+        used = [self.parts[name] for name in dict.fromkeys(self.choose.values())]
+        stfts = {part.fusable_stft() if hasattr(part, "fusable_stft") else None for part in used}
+        stft = stfts.pop() if len(stfts) == 1 else None
+        channels = {part.channels for part in used}
+        return stft if stft is not None and channels == {self.channels} else None
 
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
         """mix ``(B, C, T)`` -> stems ``(B, S, C, T)``, each stem from its chosen part."""
+        stft = self.shared_stft() if self.fused else None
+        if stft is not None and mix.shape[1] == self.channels:
+            return self._forward_fused(mix, stft)
+        return self._forward_parts(mix)
+
+    def _forward_fused(self, mix: torch.Tensor, stft) -> torch.Tensor:
+        """One STFT, each part's masks once (shared ones once in all), one iSTFT per stem."""
+        spec = stft(mix)  # (B, C, F, N)
+        shared: dict = {}
+        masks = {name: self.parts[name].spectral_masks(spec, shared) for name in dict.fromkeys(self.choose.values())}
+        out = mix.new_empty((mix.shape[0], len(self.sources)) + tuple(mix.shape[1:]))
+        # One stem at a time: one (B, C, F, N) complex estimate in memory, not four.
+        for s, (stem, part) in enumerate(self.choose.items()):
+            mask = masks[part][:, self.parts[part].sources.index(stem)]  # (B, C or 1, F, N)
+            out[:, s] = stft.inverse(mask * spec, mix.shape[-1])
+        return out
+
+    def _forward_parts(self, mix: torch.Tensor) -> torch.Tensor:
+        """Each used part on the mixture, in a fixed order; each stem taken from its part."""
         outputs = {}
         for name in dict.fromkeys(self.choose.values()):  # each used part runs once, in a fixed order
             part = self.parts[name]

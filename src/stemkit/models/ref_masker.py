@@ -178,8 +178,11 @@ class RefMasker(SeparationModel):
         batch, _, _, frames = x.shape
         return x.permute(0, 3, 1, 2).reshape(batch, frames, -1)
 
-    def mask_logits(self, spec: torch.Tensor) -> torch.Tensor:
-        """Mixture STFT ``(B, C, F, N)`` -> logits ``(B, S, C, F, N)``."""
+    def mask_logits(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
+        """Mixture STFT ``(B, C, F, N)`` -> logits ``(B, S, C, F, N)``.
+
+        ``shared``: see :meth:`spectral_masks` (lets the classical prior be computed once per pass).
+        """
         batch, channels, bins, frames = spec.shape
         x = (self.input_features(spec) + self.input_shift) * self.input_scale
         h = self.encode(x)
@@ -187,20 +190,39 @@ class RefMasker(SeparationModel):
         out = self.decode(torch.cat([h, r], dim=-1))  # (B, N, S * C * F)
         logits = out.reshape(batch, frames, len(self.sources), channels, bins).permute(0, 2, 3, 4, 1)
         if self._prior is not None:
-            logits = logits + self.prior_log_masks(spec)
+            logits = logits + self.prior_log_masks(spec, shared)
         return logits
 
+    @property
+    def prior_separator(self):
+        """The classical separator whose masks start the logits (``prior="classical"``), else None."""
+        return self._prior[0] if self._prior is not None else None
+
     @torch.no_grad()
-    def prior_log_masks(self, spec: torch.Tensor) -> torch.Tensor:
+    def prior_log_masks(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
         """``log`` of the classical masks of mixture STFT ``(B, C, F, N)`` -> ``(B, S, 1, F, N)``."""
-        separator = self._prior[0]
-        masks = [separator.masks(item) for item in spec.detach().cpu().numpy()]  # each (S, 1, F, N)
-        prior = torch.from_numpy(np.stack(masks)).to(device=spec.device, dtype=torch.float32)
+        prior = self.prior_separator.batch_masks(spec, shared).to(dtype=torch.float32)
         return torch.log(prior.clamp_min(self.prior_floor))
 
-    def masks(self, spec: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    def masks(self, spec: torch.Tensor, temperature: float = 1.0, shared: dict | None = None) -> torch.Tensor:
         """Mixture STFT ``(B, C, F, N)`` -> masks ``(B, S, C, F, N)`` summing to one over S."""
-        return torch.softmax(self.mask_logits(spec) / temperature, dim=1)
+        logits = self.mask_logits(spec, shared)
+        if temperature != 1.0:
+            logits = logits / temperature
+        return torch.softmax(logits, dim=1)
+
+    # -- the mask-model protocol (models.per_stem fuses parts that share one STFT) ----------------
+    def fusable_stft(self):
+        """The STFT whose masked mixture *is* this model's output; None when Wiener refines it."""
+        return self.stft if self.wiener_iterations == 0 else None
+
+    def spectral_masks(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
+        """Mixture STFT ``(B, C, F, N)`` -> the masks :meth:`forward` applies, ``(B, S, C, F, N)``.
+
+        ``shared``: a dict living for one forward pass of a combined model; the classical prior's
+        masks are stored there, so a classical part with the same settings reuses them.
+        """
+        return self.masks(spec, self.temperature if not self.training else 1.0, shared)
 
     # -- training contract ------------------------------------------------------------------------
     def training_outputs(self, mix: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -69,6 +69,45 @@ class MaskingSeparator(SeparationModel):
         """Mixture STFT ``(C, F, N)`` complex -> masks ``(S, C or 1, F, N)`` summing to 1 over S."""
         raise NotImplementedError
 
+    # -- the mask-model protocol (models.per_stem fuses parts that share one STFT) ----------------
+    def fusable_stft(self) -> Stft | None:
+        """The STFT whose masked mixture *is* this separator's output; None when Wiener refines it."""
+        return self.stft if self.wiener_iterations == 0 else None
+
+    def mask_settings(self) -> tuple:
+        """Everything the masks depend on, hashable: two separators with equal settings give equal masks
+        (the chunk length and registry bookkeeping do not count)."""
+        ignored = {"training", "segment", "architecture", "init_args", "sidecar"}
+        public = sorted((k, repr(v)) for k, v in vars(self).items() if not k.startswith("_") and k not in ignored)
+        return (type(self).__module__, type(self).__qualname__, tuple(public))
+
+    @torch.no_grad()
+    def batch_masks(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
+        """:meth:`masks` of each item of a mixture STFT ``(B, C, F, N)`` -> ``(B, S, C or 1, F, N)``
+        float32 on ``spec``'s device.
+
+        ``shared``: a dict that lives for one forward pass; separators with equal :meth:`mask_settings`
+        (e.g. a network's classical prior and the classical part beside it) compute their masks once.
+        """
+        key = ("masks",) + self.mask_settings()
+        if shared is not None and key in shared:
+            return shared[key]
+        items = [np.ascontiguousarray(self.masks(item), dtype=np.float32) for item in spec.detach().cpu().numpy()]
+        masks = torch.from_numpy(np.stack(items)).to(spec.device)
+        if shared is not None:
+            shared[key] = masks
+        return masks
+
+    def spectral_masks(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
+        """The masks whose products with ``spec (B, C, F, N)`` invert to :meth:`forward`'s stems,
+        ``(B, S, C or 1, F, N)``: :meth:`batch_masks` with the residual stem's mask replaced by 1 minus
+        the others (:meth:`separate_one` makes that stem the input minus the others)."""
+        masks = self.batch_masks(spec, shared).clone()
+        residual = self.residual_index % len(self.sources)
+        others = [j for j in range(len(self.sources)) if j != residual]
+        masks[:, residual] = 1.0 - masks[:, others].sum(dim=1)
+        return masks
+
     def separate_one(self, mix: torch.Tensor) -> torch.Tensor:
         """``mix (C, T)`` -> stems ``(S, C, T)`` that sum to ``mix``."""
         length = mix.shape[-1]
