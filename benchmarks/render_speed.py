@@ -72,10 +72,12 @@ def main() -> None:
     load = time.process_time()
     if cfg.backend == "tinysoundfont":
         from stemkit.data.render.soundfonts import resolve_soundfonts
+        from stemkit.data.render.sf2_presets import preset_regions
         from stemkit.data.render.tsf_backend import _synth
 
         for font in resolve_soundfonts(cfg.soundfonts, discover=cfg.discover_soundfonts):
             _synth(str(font), cfg.sample_rate)
+            preset_regions(str(font))  # the note cache's view of the presets, also once per process
     load = time.process_time() - load
     corpus.render_song(10_000 + args.seed, cfg, src)  # warm-up: imports, caches
     CPU.clear()

@@ -9,6 +9,7 @@ playback) is never imported.
 
 from __future__ import annotations
 
+import struct
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +17,8 @@ import numpy as np
 
 from ...errors import MissingToolError
 from .events import CONTROL, NOTE_OFF, NOTE_ON, PITCH_BEND, EventList
+from .note_cache import render_cached
+from .sf2_presets import preset_regions
 
 DRUM_CHANNEL = 9
 
@@ -56,14 +59,40 @@ def _silence(sf) -> None:
             return
 
 
+def _regions(soundfont: str, sf, chan: int):
+    """The selected preset's regions, or None when the file cannot be read for them."""
+    try:
+        presets = preset_regions(soundfont)
+        index = sf.channel_get_preset_index(chan)
+        return presets[index] if 0 <= index < len(presets) else None
+    except (OSError, ValueError, KeyError, struct.error):
+        return None
+
+
 def render_tsf(events: EventList, *, program: int, is_drum: bool, soundfont: str | Path,
-               sample_rate: int, n_samples: int) -> np.ndarray:
-    """Render one track's events to ``(2, n_samples)`` float32 with TinySoundFont."""
+               sample_rate: int, n_samples: int, note_cache: bool = True) -> np.ndarray:
+    """Render one track's events to ``(2, n_samples)`` float32 with TinySoundFont.
+
+    ``note_cache``: render each distinct note once and copy it to its onsets
+    (:mod:`.note_cache`; several times faster); tracks it cannot reproduce, and ``False``, render
+    event by event.
+    """
     synth, sfid = _synth(str(soundfont), int(sample_rate))
     sf = synth.soundfonts[sfid]
     _silence(sf)
     chan = DRUM_CHANNEL if is_drum else 0
     _select_program(synth, sfid, chan, int(program), is_drum)
+    if note_cache:
+        regions = _regions(str(soundfont), sf, chan)
+        cached = None if regions is None else render_cached(synth, sf, chan, events, regions,
+                                                            n_samples, int(sample_rate))
+        if cached is not None:
+            return np.ascontiguousarray(cached.T)
+    return _render_events(synth, sf, chan, events, n_samples)
+
+
+def _render_events(synth, sf, chan: int, events: EventList, n_samples: int) -> np.ndarray:
+    """The event path: render up to each event's sample, apply it there."""
     out = np.zeros((n_samples, 2), dtype=np.float32)
     flat = out.reshape(-1)
     pos = 0
