@@ -190,3 +190,27 @@ def test_divergence_is_a_user_error(musdb_root):
     mix = torch.full((1, 2, 64), float("nan"))
     with pytest.raises(StemkitError, match="training diverged"):
         task.training_step((mix, torch.zeros(1, 4, 2, 64)), 0)
+
+
+def test_cpu_budget_stops_the_run_and_resumes_with_a_larger_one(musdb_root, tmp_path):
+    cfg = tiny_config(musdb_root, max_steps=1_000_000, max_cpu_s=1.0, val_every=1_000_000,
+                      refine={"batch_size": 2, "lr": 1e-3, "max_steps": 4})
+    config = write_config(tmp_path / "cpu.yaml", cfg)
+    assert main(["train", "--config", str(config), "--runs-dir", str(tmp_path), "--quiet"]) == 0
+    run = tmp_path / "cpu"
+    state = json.loads((run / "state.json").read_text())
+    assert state["stages"]["main"]["reason"] == "max_cpu_s"
+    first_steps = state["stages"]["main"]["steps"]
+    assert 0 < first_steps < 1_000_000 and state["budget"]["cpu_s"] >= 1.0
+    assert "refine" not in state["stages"]  # the budget covers the whole run: no later stage starts
+    # A larger budget on resume continues the stopped stage, then runs the refine stage.
+    assert main(["train", "--name", "cpu", "--runs-dir", str(tmp_path), "--resume", "--quiet", "max_cpu_s=1e6",
+                 "max_steps=" + str(first_steps + 3)]) == 0
+    state = json.loads((run / "state.json").read_text())
+    assert state["stages"]["main"]["steps"] == first_steps + 3 and state["stages"]["refine"]["steps"] == 4
+
+
+def test_cpu_budget_must_be_positive(tmp_path, musdb_root):
+    config = write_config(tmp_path / "bad.yaml", tiny_config(musdb_root, max_cpu_s=0))
+    with pytest.raises(ConfigError, match="max_cpu_s"):
+        load_config(config)

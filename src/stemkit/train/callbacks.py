@@ -58,11 +58,20 @@ def cpu_seconds() -> float:
 
 
 class Budget(pl.Callback):
-    """Wall-clock and CPU seconds spent training, summed over stages and resumed attempts."""
+    """Wall-clock and CPU seconds spent training, summed over stages and resumed attempts.
 
-    def __init__(self, wall_s: float = 0.0, cpu_s: float = 0.0):
-        self.wall_s, self.cpu_s = wall_s, cpu_s
+    With ``max_cpu_s`` it also stops training at the first step after that many CPU seconds in all
+    (stages and resumes included): equal-budget comparisons on a shared machine, where wall time
+    depends on the load and CPU time does not.
+    """
+
+    def __init__(self, wall_s: float = 0.0, cpu_s: float = 0.0, max_cpu_s: float | None = None):
+        self.wall_s, self.cpu_s, self.max_cpu_s = wall_s, cpu_s, max_cpu_s
         self._wall0 = self._cpu0 = None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.max_cpu_s is not None and self.cpu_s >= self.max_cpu_s
 
     def _start(self) -> None:
         self._wall0, self._cpu0 = time.monotonic(), cpu_seconds()
@@ -79,6 +88,12 @@ class Budget(pl.Callback):
 
     def on_train_end(self, trainer, pl_module):
         self._flush()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+        if self.max_cpu_s is not None:
+            self._flush()
+            if self.exhausted:
+                trainer.should_stop = True
 
     def totals(self) -> dict:
         self._flush()

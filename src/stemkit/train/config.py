@@ -170,6 +170,7 @@ class TrainConfig:
     precision: Literal["32-true", "16-mixed", "bf16-mixed"] = "32-true"  # mixed precision on GPUs
     max_steps: int = 1000
     max_time: str | None = None  # "HH:MM:SS" (or "DD:HH:MM:SS") wall-clock budget per stage
+    max_cpu_s: float | None = None  # CPU-seconds budget of the whole run (all stages, resumes included)
     val_every: int = 200
     checkpoint_every: int | None = None  # steps (default: val_every)
     log_every: int = 10
@@ -194,6 +195,8 @@ class TrainConfig:
             raise ConfigError("num_workers: must be >= 0")
         if self.grad_clip is not None and self.grad_clip <= 0:
             raise ConfigError("grad_clip: must be > 0")
+        if self.max_cpu_s is not None and self.max_cpu_s <= 0:
+            raise ConfigError("max_cpu_s: must be > 0 CPU seconds")
         if self.max_time is not None:
             parse_duration(self.max_time, "max_time")
         if self.early_stopping is not None and self.data.valid is None:

@@ -192,14 +192,22 @@ class TrainingRun:
                 self._load_stage_result(stage)
                 done_steps += record["steps"]
                 continue
+            if self._cpu_budget_spent():
+                self.say(f"stage {stage.name}: skipped, the CPU budget (max_cpu_s {cfg.max_cpu_s:g}) is spent")
+                break
             done_steps += self._run_stage(stage, done_steps)
         self.say(f"done: {done_steps} steps; model folders {self.dir / 'best'} and {self.dir / 'last'}")
         return self.state
 
+    def _cpu_budget_spent(self) -> bool:
+        return self.cfg.max_cpu_s is not None and self.state["budget"]["cpu_s"] >= self.cfg.max_cpu_s
+
     def _finished(self, stage: Stage, record: dict) -> bool:
         if not record.get("finished"):
             return False
-        # A resumed run given a larger max_steps continues a stage that stopped at its step limit.
+        # A resumed run given a larger max_steps (or max_cpu_s) continues a stage stopped at that limit.
+        if record.get("reason") == "max_cpu_s":
+            return self._cpu_budget_spent()
         return not (record.get("reason") == "max_steps" and stage.max_steps > record.get("max_steps", 0))
 
     def _load_stage_result(self, stage: Stage) -> None:
@@ -227,7 +235,8 @@ class TrainingRun:
                          resume_step=_checkpoint_step(resume_from) if resuming else 0)
         self.stage, self.steps_before, self.trainer = stage, steps_before, None
         # A resumed stage gets its budget and metrics rows back from the checkpoint.
-        self.budget = Budget() if resuming else Budget(**self.state["budget"])
+        self.budget = Budget(max_cpu_s=cfg.max_cpu_s) if resuming else Budget(**self.state["budget"],
+                                                                            max_cpu_s=cfg.max_cpu_s)
         rows = [] if resuming else _read_metrics(self.dir / "metrics.csv")
         self.folders = ModelFolders(self.dir, monitor=self.monitor, describe=self._sidecar,
                                     best_score=self._best_so_far())
@@ -325,6 +334,8 @@ class TrainingRun:
             reason = "max_steps"
         elif stopper is not None and stopper.wait_count >= stopper.patience:
             reason = "early_stopping"
+        elif self.budget.exhausted:
+            reason = "max_cpu_s"
         else:
             reason = "max_time"
         metrics = {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith("val/")}
