@@ -52,6 +52,8 @@ def main() -> None:
     p.add_argument("--backend", choices=("tinysoundfont", "fluidsynth"), default="tinysoundfont")
     p.add_argument("--bundled-only", action="store_true", help="only pretty_midi's TimGM6mb.sf2")
     p.add_argument("--no-singer", action="store_true", help="vocal_synth_probability = 0")
+    p.add_argument("--no-note-cache", action="store_true",
+                   help="note_cache = false: TinySoundFont renders every track event by event")
     args = p.parse_args()
 
     cfg = preset(args.preset)
@@ -62,6 +64,7 @@ def main() -> None:
         cfg.soundfonts, cfg.discover_soundfonts = [str(bundled_soundfont())], False
     if args.no_singer:
         cfg.vocal_synth_probability = 0.0
+    cfg.note_cache = not args.no_note_cache
     # Wrap each stage where render_song looks it up, so the per-stage split adds up.
     corpus.render_instrument = _timed("synthesis (SoundFont)", corpus.render_instrument)
     corpus.sing_instrument = _timed("singer", corpus.sing_instrument)
@@ -87,7 +90,8 @@ def main() -> None:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     audio = args.songs * args.duration
     print(f"{args.songs} songs x {args.duration:g} s, preset {args.preset}, backend {args.backend}, "
-          f"singer {'off' if args.no_singer else f'p={cfg.vocal_synth_probability}'}")
+          f"singer {'off' if args.no_singer else f'p={cfg.vocal_synth_probability}'}, "
+          f"note cache {'on' if cfg.note_cache else 'off'}")
     print(f"{'stage':24s} {'cpu s':>8s} {'RTF':>8s} {'x real time/core':>17s}")
     for name, sec in sorted(CPU.items(), key=lambda kv: -kv[1]):
         print(f"{name:24s} {sec:8.2f} {sec / audio:8.4f} {audio / max(sec, 1e-9):17.1f}")

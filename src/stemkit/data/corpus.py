@@ -143,7 +143,8 @@ def render_song(seed: int, config=None, source=None) -> RenderedSong:
             desc.update(renderer="singer", voice=voice)
         else:
             font = stem_fonts[group] if cfg.soundfont_per_stem else song_font
-            audio = render_instrument(inst, soundfont=font, backend=backend, sample_rate=sr, n_samples=n)
+            audio = render_instrument(inst, soundfont=font, backend=backend, sample_rate=sr,
+                                      n_samples=n, note_cache=cfg.note_cache)
             desc.update(renderer=backend, soundfont=str(font))
         tracks.append(audio)
         track_meta.append(desc)

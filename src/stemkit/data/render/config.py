@@ -20,6 +20,9 @@ class RenderConfig:
     - ``soundfonts``: extra ``.sf2``/``.sf3`` files or folders; with ``discover_soundfonts`` they join
       the ones found on the machine, else they replace them. One is drawn per song, or per stem
       with ``soundfont_per_stem``.
+    - ``note_cache``: TinySoundFont renders each distinct note of a track once and copies it to
+      its onsets (:mod:`.note_cache`); False renders every track event by event (the reference
+      path; the two differ by less than a listener notices, see docs/rendering.md).
     - ``vocal_synth_probability``: chance that a song's vocal track is sung by the singing
       synthesizer rather than played with the SoundFont's voice preset (choir/oohs/synth voice).
     - ``duration``: seconds per song (None: the whole song); ``tail``: release time kept after the
@@ -33,6 +36,7 @@ class RenderConfig:
     soundfonts: list = field(default_factory=list)
     discover_soundfonts: bool = True
     soundfont_per_stem: bool = False
+    note_cache: bool = True
     vocal_synth_probability: float = 0.7
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     mixing: MixConfig = field(default_factory=MixConfig)

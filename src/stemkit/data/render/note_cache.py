@@ -24,7 +24,9 @@ mixing exclusive classes) fall back to event-by-event rendering.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
+from ..mixing.spectral import one_thread
 from .events import CONTROL, PITCH_BEND, EventList
 from .note_plan import PlannedNote, plan_notes
 from .sf2_presets import Region
@@ -65,47 +67,53 @@ def _class_key(note: PlannedNote, hold: int, regions: tuple[Region, ...], veloci
 def _render_note(synth, sf, chan: int, key: int, velocity: int, hold: int, limit: int) -> np.ndarray:
     """One note from silence: ``(L, 2)`` float32, L <= ``limit``, trailing silence trimmed."""
     synth.noteon(chan, key, velocity)
-    parts = [np.zeros((min(hold, limit), 2), np.float32)]
-    sf.render(memoryview(parts[0].reshape(-1)).cast("B"), False)
-    done = min(hold, limit)
+    held = np.empty((min(hold, limit), 2), np.float32)
+    sf.render(memoryview(held.reshape(-1)).cast("B"), False)
+    parts, done = [held], len(held)
     if done < limit:
         synth.noteoff(chan, key)
-        while done < limit:
-            chunk = np.zeros((min(_CHUNK, limit - done), 2), np.float32)
+        size = _CHUNK
+        while done < limit:  # the release, in growing chunks, until the voice falls silent
+            chunk = np.empty((min(size, limit - done), 2), np.float32)
             sf.render(memoryview(chunk.reshape(-1)).cast("B"), False)
             done += len(chunk)
-            if not chunk.any():
+            end = _sound_end(chunk)
+            parts.append(chunk[:end])
+            if len(chunk) - end >= _CHUNK:
                 break
-            parts.append(chunk)
+            size = min(4 * size, 1 << 17)
     audio = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return audio[:_sounding_length(audio)]
+    return audio[:_sound_end(audio)]
 
 
-def _sounding_length(audio: np.ndarray) -> int:
-    """Length of ``audio`` (L, 2) without its trailing digital silence (scanned from the end)."""
-    end = len(audio)
+def _sound_end(audio: np.ndarray) -> int:
+    """Frames of ``audio`` (L, 2) up to its last non-zero sample (trailing silence scanned from
+    the end, a block at a time, on the flat array: a one-shot drum sample ends long before the
+    note is released)."""
+    flat = audio.reshape(-1)
+    end = len(flat)
     while end > 0:
-        start = max(0, end - _CHUNK)
-        loud = np.flatnonzero(audio[start:end].any(axis=1))
-        if len(loud):
-            return start + int(loud[-1]) + 1
+        start = max(0, end - 2 * _CHUNK)
+        if flat[start:end].any():
+            return (start + int(np.flatnonzero(flat[start:end])[-1])) // 2 + 1
         end = start
     return 0
 
 
-def _add_copy(out: np.ndarray, audio: np.ndarray, note: PlannedNote, gain: float,
-              fade: np.ndarray) -> None:
+def _add_copy(out: torch.Tensor, audio: torch.Tensor, note: PlannedNote, gain: float,
+              fade: torch.Tensor) -> None:
+    """Add ``gain`` x the class's ``audio`` (L, 2) into ``out`` (T, 2) at the note's onset."""
     start = note.onset
     end = min(len(out), start + len(audio))
     if end <= start:
         return
     cut = end if note.choke is None else min(end, note.choke)
     if cut > start:
-        part = audio[: cut - start]
-        out[start:cut] += part if gain == 1.0 else part * np.float32(gain)
+        # out += gain * audio in one fused pass, no temporary (torch; numpy needs two)
+        out[start:cut].add_(audio[: cut - start], alpha=gain)
     if cut < end:  # choked: TinySoundFont's fast release from the choke on
         k = min(len(fade), end - cut)
-        out[cut:cut + k] += audio[cut - start: cut - start + k] * (fade[:k, None] * np.float32(gain))
+        out[cut:cut + k].addcmul_(audio[cut - start: cut - start + k], fade[:k, None], value=gain)
 
 
 def _silence_channel(sf, chan: int) -> None:
@@ -146,15 +154,17 @@ def render_cached(synth, sf, chan: int, events: EventList, regions: tuple[Region
         key = _class_key(note, hold, regions, velocity_grid)
         classes.setdefault(key, []).append(note)
         holds[key] = hold
-    fade = np.exp(-9.226 * np.arange(n_fade) / n_fade).astype(np.float32)  # -80 dB at the end
+    fade = torch.exp(torch.arange(n_fade, dtype=torch.float32) * (-9.226 / n_fade))  # -80 dB at the end
     if len(notes) < MIN_NOTES_PER_CLASS * len(classes):
         return None
-    out = np.zeros((n_samples, 2), np.float32)
-    for key, members in classes.items():
-        ref = members[0]
-        limit = max(_needed(m, n_samples, n_fade) for m in members)
-        audio = _render_note(synth, sf, chan, ref.key, ref.velocity, holds[key], limit)
-        _silence_channel(sf, chan)
-        for m in members:
-            _add_copy(out, audio, m, m.velocity / ref.velocity, fade)
-    return out
+    out = torch.zeros((n_samples, 2), dtype=torch.float32)
+    with one_thread():
+        for key, members in classes.items():
+            ref = members[0]
+            limit = max(_needed(m, n_samples, n_fade) for m in members)
+            audio = _render_note(synth, sf, chan, ref.key, ref.velocity, holds[key], limit)
+            _silence_channel(sf, chan)
+            audio_t = torch.from_numpy(audio)
+            for m in members:
+                _add_copy(out, audio_t, m, m.velocity / ref.velocity, fade)
+    return out.numpy()

@@ -49,6 +49,7 @@ def plan_notes(events: EventList, regions: tuple[Region, ...]) -> tuple[list, li
     notes: list[PlannedNote] = []
     held: dict[int, list[int]] = {}  # key -> notes still held (not released), oldest first
     by_group: dict[int, list[int]] = {}  # class -> notes of that class not yet choked
+    sounding_of: dict[tuple[int, int], tuple[int, ...]] = {}  # (key, velocity) -> regions
     for s, kind, a, b in zip(events.samples.tolist(), events.kinds.tolist(), events.a.tolist(),
                              events.b.tolist()):
         if kind in (CONTROL, PITCH_BEND):
@@ -57,7 +58,9 @@ def plan_notes(events: EventList, regions: tuple[Region, ...]) -> tuple[list, li
             setup.append((kind, a, b))
             continue
         if kind == NOTE_ON and b > 0:
-            sounding = tuple(i for i, r in enumerate(regions) if r.plays(a, b))
+            sounding = sounding_of.get((a, b))
+            if sounding is None:
+                sounding = sounding_of[(a, b)] = tuple(i for i, r in enumerate(regions) if r.plays(a, b))
             if not sounding:
                 continue  # no region: no voice, so no note-off can match it either
             groups = {regions[i].group for i in sounding}

@@ -44,15 +44,19 @@ def song_length(pm, sample_rate: int, tail: float) -> int:
 
 def render_instrument(instrument, *, soundfont: str | Path | None = None,
                       backend: str = "tinysoundfont", sample_rate: int = SAMPLE_RATE,
-                      n_samples: int) -> np.ndarray:
-    """One ``pretty_midi.Instrument`` -> ``(2, n_samples)`` float32, dry."""
+                      n_samples: int, note_cache: bool = True) -> np.ndarray:
+    """One ``pretty_midi.Instrument`` -> ``(2, n_samples)`` float32, dry.
+
+    ``note_cache`` (TinySoundFont only): render each distinct note once and copy it to its onsets.
+    """
     soundfont = str(soundfont or bundled_soundfont())
     events = instrument_events(instrument, sample_rate)
     if backend == "tinysoundfont":
         from .tsf_backend import render_tsf
 
         return render_tsf(events, program=instrument.program, is_drum=instrument.is_drum,
-                          soundfont=soundfont, sample_rate=sample_rate, n_samples=n_samples)
+                          soundfont=soundfont, sample_rate=sample_rate, n_samples=n_samples,
+                          note_cache=note_cache)
     if backend == "fluidsynth":
         from .fluidsynth_backend import render_fluidsynth
 
@@ -63,7 +67,7 @@ def render_instrument(instrument, *, soundfont: str | Path | None = None,
 
 def render_tracks(midi, *, soundfont: str | Path | None = None, backend: str = "tinysoundfont",
                   sample_rate: int = SAMPLE_RATE, duration: float | None = None,
-                  tail: float = 2.0) -> list[TrackAudio]:
+                  tail: float = 2.0, note_cache: bool = True) -> list[TrackAudio]:
     """Render every non-empty track of ``midi`` (path, bytes, PrettyMIDI or mido.MidiFile).
 
     All tracks share one length: ``duration`` seconds if given, else the song plus ``tail``.
@@ -76,7 +80,7 @@ def render_tracks(midi, *, soundfont: str | Path | None = None, backend: str = "
             continue
         fine = fine_class(inst.program, inst.is_drum, inst.name)
         audio = render_instrument(inst, soundfont=soundfont, backend=backend,
-                                  sample_rate=sample_rate, n_samples=n)
+                                  sample_rate=sample_rate, n_samples=n, note_cache=note_cache)
         tracks.append(TrackAudio(inst.name or "", int(inst.program), bool(inst.is_drum), fine,
                                  stem_group(fine), audio, backend, str(soundfont or bundled_soundfont())))
     return tracks
