@@ -93,6 +93,29 @@ def soundfont_aliases() -> dict[str, Path | None]:
     }
 
 
+def drum_kit_files(entries: list, path: Path, notes: list[str]) -> list[str]:
+    """``drum_soundfonts`` entries with ``@avldrums`` (every installed avldrums kit) resolved.
+
+    A row that asks for kits which are not installed stops here: without them it would silently
+    be its parent row.
+    """
+    from stemkit.data.drumkits import installed_drum_kits
+
+    out = []
+    for entry in entries:
+        if str(entry) == "@avldrums":
+            kits = installed_drum_kits()
+            if not kits:
+                raise SystemExit(f"{path}: @avldrums needs the avldrums kits (apt-get install avldrums.lv2)")
+            out += [str(k) for k in kits]
+            notes.append(f"drum kits: {', '.join(k.stem for k in kits)}")
+        elif str(entry).startswith("@"):
+            raise SystemExit(f"{path}: unknown drum SoundFont alias {entry!r} (known: @avldrums)")
+        else:
+            out.append(str(entry))
+    return out
+
+
 # ----------------------------------------------------------------------------- rows
 def load_row(name: str, rows_dir: Path = ROWS_DIR) -> dict:
     """``configs/realism/<name>.yaml`` -> ``{"name", "description", "render" (dict|None), "real", "notes"}``.
@@ -128,6 +151,8 @@ def load_row(name: str, rows_dir: Path = ROWS_DIR) -> dict:
             render["discover_soundfonts"] = True
             notes.append("fell back to every SoundFont found")
         render["soundfonts"] = resolved
+        if render.get("drum_soundfonts"):
+            render["drum_soundfonts"] = drum_kit_files(render["drum_soundfonts"], path, notes)
         from stemkit.data.render.config import RenderConfig
 
         RenderConfig.from_dict(render)  # fail now on a bad key, not in a subprocess

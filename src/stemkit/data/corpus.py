@@ -130,13 +130,28 @@ def render_song(seed: int, config=None, source=None) -> RenderedSong:
     pool = resolve_soundfonts(cfg.soundfonts, discover=cfg.discover_soundfonts)
     song_font = choose_soundfont(pool, choice_rng)
     stem_fonts = {g: choose_soundfont(pool, choice_rng) for g in STEM_GROUPS}
+    drum_kit = _drum_kit(cfg, seed)
     tracks, track_meta = [], []
     for k, inst in enumerate(i for i in pm.instruments if i.notes):
         fine = fine_class(inst.program, inst.is_drum, inst.name)
         group = stem_group(fine)
         desc = {"name": inst.name, "program": int(inst.program), "is_drum": bool(inst.is_drum),
                 "fine_class": fine, "stem": group}
-        if fine == "voice" and choice_rng.random() < cfg.vocal_synth_probability:
+        # one draw per vocal track: [0, speech) speech voice, then the singer, then GM presets
+        draw = choice_rng.random() if fine == "voice" else 1.0
+        if draw < cfg.speech_voice_probability:
+            from .speech import speak_instrument
+
+            audio, info_speech = speak_instrument(inst, n, lyrics=pm.lyrics, sample_rate=sr,
+                                                  seed=int(seed) * 1000 + k)
+            desc.update(renderer="speech", **info_speech)
+        elif drum_kit is not None and inst.is_drum:
+            from .drumkits import render_drum_track
+
+            font = stem_fonts[group] if cfg.soundfont_per_stem else song_font
+            audio = render_drum_track(inst, drum_kit, font, backend=backend, sample_rate=sr, n_samples=n)
+            desc.update(renderer=backend, soundfont=str(drum_kit), fallback_soundfont=str(font))
+        elif draw < cfg.speech_voice_probability + cfg.vocal_synth_probability:
             voice = _voice_for(inst, info.get("voice"))
             audio = sing_instrument(inst, n, lyrics=pm.lyrics, sample_rate=sr, voice=voice,
                                     seed=int(seed) * 1000 + k)
@@ -150,21 +165,47 @@ def render_song(seed: int, config=None, source=None) -> RenderedSong:
         track_meta.append(desc)
     if not tracks:
         raise ConfigError(f"song {seed} has no notes")
-    mixed, mix_meta = mix_tracks(tracks, [d["stem"] for d in track_meta], cfg.mixing, sr, _rng(seed, 2))
+    mixing = _real_levels(cfg, seed) if cfg.stem_levels == "real" else cfg.mixing
+    mixed, mix_meta = mix_tracks(tracks, [d["stem"] for d in track_meta], mixing, sr, _rng(seed, 2))
     for d, p in zip(track_meta, mix_meta["tracks"]):
         d["mix"] = p
     classes = sorted({d["fine_class"] for d in track_meta})
     fine = {c: exact_sum([a for a, d in zip(mixed, track_meta) if d["fine_class"] == c], (2, n))
             for c in classes}
+    codec_meta = None
+    if cfg.codec:  # each fine-class stem through an encoder and back; the sums below stay exact
+        from .codec import CodecConfig, codec_round_trips
+
+        fine, codec_meta = codec_round_trips(fine, sr, CodecConfig.from_dict(cfg.codec), _rng(seed, 4))
     stems = {g: exact_sum([fine[c] for c in classes if stem_group(c) == g], (2, n)) for g in STEM_GROUPS}
     mixture = exact_sum([stems[g] for g in STEM_GROUPS], (2, n))
     meta = {"seed": int(seed), "sample_rate": sr, "duration_s": n / sr, "source": info,
             "backend": backend, "soundfonts": sorted({d["soundfont"] for d in track_meta if "soundfont" in d}),
             "tracks": track_meta, "fine_classes": {g: [c for c in classes if stem_group(c) == g]
                                                    for g in STEM_GROUPS},
+            **({"codec": codec_meta} if codec_meta else {}),
             "mix": {"room": mix_meta["room"], "stem_levels_db": mix_meta["stem_levels_db"],
                     "bus": mix_meta["bus"]}, "config": cfg.to_dict()}
     return RenderedSong(stems, fine, mixture, pm, meta)
+
+
+def _drum_kit(cfg: RenderConfig, seed: int):
+    """The recorded kit of this song's drum tracks (``cfg.drum_soundfonts``), or None."""
+    if not cfg.drum_soundfonts:
+        return None
+    kits = resolve_soundfonts(cfg.drum_soundfonts, discover=False)
+    rng = _rng(seed, 3)  # its own stream: the other draws of a song do not change
+    return choose_soundfont(kits, rng) if rng.random() < cfg.drum_kit_probability else None
+
+
+def _real_levels(cfg: RenderConfig, seed: int):
+    """``cfg.mixing`` with this song's stem levels: one real excerpt's measured levels."""
+    import dataclasses
+
+    from .levels_real import draw_real_levels
+
+    levels = draw_real_levels(_rng(seed, 5))
+    return dataclasses.replace(cfg.mixing, level_db={s: (v, 0.0) for s, v in levels.items()})
 
 
 def make_song(seed: int, config=None) -> dict[str, np.ndarray]:

@@ -25,6 +25,15 @@ class RenderConfig:
       path; the two differ by less than a listener notices, see docs/rendering.md).
     - ``vocal_synth_probability``: chance that a song's vocal track is sung by the singing
       synthesizer rather than played with the SoundFont's voice preset (choir/oohs/synth voice).
+    - ``drum_soundfonts``: SoundFonts for drum tracks only (e.g. avldrums' recorded kits,
+      :mod:`stemkit.data.drumkits`); one drawn per song, used with ``drum_kit_probability``.
+    - ``speech_voice_probability``: chance that a vocal track is sung by the speech-based voice
+      (:mod:`stemkit.data.speech`: festival's recorded diphones moved onto the melody); the singer
+      then gets ``vocal_synth_probability`` of the tracks, the GM voice presets the rest.
+    - ``codec``: lossy-codec round trips of each stem (:mod:`stemkit.data.codec`), e.g.
+      ``{probability: 0.5, formats: [mp3, aac], bitrate_kbps: [96, 256]}``; empty: off.
+    - ``stem_levels``: ``config`` (``mixing.level_db`` statistics) or ``real`` (one real training
+      excerpt's measured stem levels drawn per song, :mod:`stemkit.data.levels_real`).
     - ``duration``: seconds per song (None: the whole song); ``tail``: release time kept after the
       last note when ``duration`` is None.
     """
@@ -38,6 +47,11 @@ class RenderConfig:
     soundfont_per_stem: bool = False
     note_cache: bool = True
     vocal_synth_probability: float = 0.7
+    drum_soundfonts: list = field(default_factory=list)
+    drum_kit_probability: float = 1.0
+    speech_voice_probability: float = 0.0
+    codec: dict = field(default_factory=dict)
+    stem_levels: str = "config"
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     mixing: MixConfig = field(default_factory=MixConfig)
 
@@ -74,6 +88,16 @@ class RenderConfig:
             raise ConfigError(f"backend must be tinysoundfont, fluidsynth or random, not {self.backend!r}")
         if not 0.0 <= self.vocal_synth_probability <= 1.0:
             raise ConfigError("vocal_synth_probability must be within [0, 1]")
+        if not 0.0 <= self.speech_voice_probability <= 1.0 - self.vocal_synth_probability + 1e-9:
+            raise ConfigError("speech_voice_probability must be within [0, 1 - vocal_synth_probability]")
+        if not 0.0 <= self.drum_kit_probability <= 1.0:
+            raise ConfigError("drum_kit_probability must be within [0, 1]")
+        if self.stem_levels not in ("config", "real"):
+            raise ConfigError(f"stem_levels must be config or real, not {self.stem_levels!r}")
+        if self.codec:
+            from ..codec import CodecConfig
+
+            CodecConfig.from_dict(self.codec)
         if self.duration is not None and self.duration <= 0:
             raise ConfigError("duration must be positive")
         if self.sample_rate < 8000:
@@ -92,7 +116,7 @@ def _fields(cls, data, prefix: str) -> dict:
     for k, v in data.items():
         if k in nested:
             continue
-        out[k] = tuple(v) if isinstance(v, list) and k not in ("soundfonts",) else v
+        out[k] = tuple(v) if isinstance(v, list) and k not in ("soundfonts", "drum_soundfonts") else v
     return out
 
 

@@ -44,7 +44,11 @@ def discover_soundfonts(extra_dirs: tuple[str, ...] = ()) -> list[Path]:
     unique: dict[Path, Path] = {}
     for path in found:
         unique.setdefault(path.resolve(), path.resolve())
-    return list(unique.values())
+    # avldrums' recorded kits share /usr/share/sounds/sf2 but hold no melodic presets: they are
+    # drawn for drum tracks only (RenderConfig.drum_soundfonts, stemkit.data.drumkits)
+    from ..drumkits import is_drum_kit
+
+    return [p for p in unique.values() if not is_drum_kit(p)]
 
 
 def resolve_soundfonts(paths: list[str] | tuple[str, ...], *, discover: bool) -> list[Path]:
