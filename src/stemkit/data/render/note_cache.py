@@ -31,11 +31,11 @@ from .events import CONTROL, PITCH_BEND, EventList
 from .note_plan import PlannedNote, plan_notes
 from .sf2_presets import Region
 
-DURATION_GRID = 441
+DURATION_GRID = 64
 VELOCITY_GRID = 8
 # The cache renders each class once; below this many notes per class the event path is cheaper
 # (TinySoundFont costs ~10 ns per voice-sample, not much more than adding a cached copy).
-MIN_NOTES_PER_CLASS = 1.5
+MIN_NOTES_PER_CLASS = 2.0
 FAST_RELEASE_SECONDS = 0.01  # TSF_FASTRELEASETIME: the release of a choked voice
 _CHUNK = 4096  # release rendered in chunks until one is digital silence
 
