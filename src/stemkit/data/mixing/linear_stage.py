@@ -84,5 +84,12 @@ def linear_stage(x: np.ndarray, sample_rate: int, *, eq: list | None = None, wid
         eq_power = np.abs(eq_spec[:: plan.n_fft // PSD_FFT]) ** 2 if eq else 1.0
         g = reverb_gain(x, matrix, eq_power, room)
         per_ear = (1.0 - wet) + (wet * g) * room.spectrum(plan.n_fft)
-    response = matrix[:, :, None] * (eq_spec[None, :] * per_ear)[:, None, :]  # (out, in, F)
-    return apply_transfer(x, response, plan)
+    # Placement (width, pan) is a real 2x2 matrix: applied in the time domain, it leaves one
+    # filter per output channel (EQ x that ear's reverb). A mono track keeps the full matrix so
+    # that its one channel is transformed once.
+    if np.array_equal(x[0], x[1]):
+        response = matrix[:, :, None] * (eq_spec[None, :] * per_ear)[:, None, :]  # (out, in, F)
+        return apply_transfer(x, response, plan)
+    m = matrix.astype(np.float32)
+    placed = np.stack([m[0, 0] * x[0] + m[0, 1] * x[1], m[1, 0] * x[0] + m[1, 1] * x[1]])
+    return apply_transfer(placed, eq_spec[None, :] * per_ear, plan)

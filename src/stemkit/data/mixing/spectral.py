@@ -83,7 +83,9 @@ def impulse_spectrum(h: np.ndarray, n_fft: int) -> np.ndarray:
 
 
 def apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.ndarray:
-    """``(2, T)`` float32: ``x`` (2, T) through ``response`` (2 out, 2 in, F) complex.
+    """``(2, T)`` float32: ``x`` (2, T) through ``response`` (2 out, 2 in, F) complex, or through
+    ``response`` (2, F): channel ``c`` of ``x`` filtered by ``response[c]`` alone (one complex
+    product per bin and channel instead of four).
 
     Identical input channels (a mono track rendered as stereo) are transformed once.
     """
@@ -94,8 +96,13 @@ def apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.n
 def _apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.ndarray:
     x = np.asarray(x, np.float32)
     mono = np.array_equal(x[0], x[1])
-    v = torch.from_numpy(np.ascontiguousarray(
-        response.sum(axis=1, keepdims=True) if mono else response, dtype=np.complex64))
+    if response.ndim == 2:  # per channel: (2, F) -> (2 out, 1 in, F) on the shared or own input
+        response = response[:, None, :]
+        per_channel = not mono
+    else:
+        response = response.sum(axis=1, keepdims=True) if mono else response
+        per_channel = False
+    v = torch.from_numpy(np.ascontiguousarray(response, dtype=np.complex64))
     src = torch.from_numpy(np.ascontiguousarray(x[:1] if mono else x))
     n, b, n_fft = plan.n_samples, plan.block, plan.n_fft
     per_chunk = min(plan.n_blocks, max(1, _CHUNK_SAMPLES // n_fft))
@@ -112,9 +119,12 @@ def _apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.
             rest = n - (start + whole * b)
             frames[:, whole, :rest] = src[:, start + whole * b:]
         spec = torch.fft.rfft(frames[:, :count], dim=-1)  # (in, count, F)
-        mixed = spec[0] * v[:, 0, None, :]  # (out, count, F)
-        if not mono:
-            mixed += spec[1] * v[:, 1, None, :]
+        if per_channel:
+            mixed = spec.mul_(v)  # (out = in, count, F), in place
+        else:
+            mixed = spec[0] * v[:, 0, None, :]  # (out, count, F)
+            if not mono:
+                mixed += spec[1] * v[:, 1, None, :]
         blocks = torch.fft.irfft(mixed, n=n_fft, dim=-1)  # (out, count, n_fft)
         for j in range(count):
             at = start + j * b

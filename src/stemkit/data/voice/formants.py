@@ -14,7 +14,10 @@ from scipy.ndimage import uniform_filter1d
 from .characters import VoiceCharacter
 from .score import SungNote
 
-N_FFT, HOP = 1024, 256
+# Hop N/2: the formant tracks move over ~50 ms, so 11.6 ms frames cross-faded by the Hann window
+# follow them; N/4 (the session-2 setting) doubled the frames for no audible change.
+N_FFT, HOP = 1024, 512
+OVERLAP = N_FFT // HOP
 
 # Voiced consonants shape the first tens of ms of a note like a vowel with its own formants.
 _CONSONANT_FORMANTS = {
@@ -74,20 +77,21 @@ def formant_response(tracks: np.ndarray, bandwidths, sample_rate: int) -> np.nda
 def apply_formants(source: np.ndarray, tracks_fn, bandwidths, sample_rate: int) -> np.ndarray:
     """Filter ``source`` (T,) by per-frame responses; ``tracks_fn(n_frames)`` gives the tracks.
 
-    Weighted overlap-add with a periodic Hann window at hop N/4, whose overlapped sum is exactly
-    2, so an all-pass response returns the input unchanged.
+    Weighted overlap-add with a periodic Hann window at hop N/OVERLAP, whose overlapped sum is
+    exactly OVERLAP/2, so an all-pass response returns the input unchanged.
     """
     n = len(source)
-    n_frames = -(-n // HOP) + 3  # every source sample lies under 4 frames
-    padded = np.zeros((n_frames + 3) * HOP, np.float32)
-    padded[N_FFT - HOP: N_FFT - HOP + n] = source  # 3 hops of lead-in so sample 0 is covered
+    lead = N_FFT - HOP  # lead-in so that sample 0 lies under OVERLAP frames
+    n_frames = -(-n // HOP) + OVERLAP - 1  # every source sample lies under OVERLAP frames
+    padded = np.zeros((n_frames + OVERLAP - 1) * HOP, np.float32)
+    padded[lead: lead + n] = source
     frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP]  # (n_frames, N_FFT)
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)
     # Rests are digital silence: only frames holding sound are transformed and filtered (a silent
     # frame's filtered output is zero whatever the response).
-    hop_sound = np.abs(padded).reshape(-1, HOP).max(axis=1) > 0  # frame k spans hops k..k+3
+    hop_sound = np.abs(padded).reshape(-1, HOP).max(axis=1) > 0  # frame k spans hops k..k+OVERLAP-1
     sounding = hop_sound[:len(frames)].copy()
-    for k in range(1, N_FFT // HOP):
+    for k in range(1, OVERLAP):
         sounding |= hop_sound[k: k + len(frames)]
     active = np.flatnonzero(sounding)
     tracks = tracks_fn(len(frames))
@@ -96,7 +100,7 @@ def apply_formants(source: np.ndarray, tracks_fn, bandwidths, sample_rate: int) 
     blocks = np.zeros((len(frames), N_FFT), np.float32)
     blocks[active] = sp_fft.irfft(spec, N_FFT, axis=1)
     out = np.zeros_like(padded)
-    for k in range(N_FFT // HOP):  # overlap-add, one quarter of every frame at a time
+    for k in range(OVERLAP):  # overlap-add, one hop of every frame at a time
         seg = blocks[:, k * HOP:(k + 1) * HOP].reshape(-1)
         out[k * HOP: k * HOP + len(seg)] += seg
-    return out[N_FFT - HOP: N_FFT - HOP + n] / 2.0
+    return out[lead: lead + n] / np.float32(OVERLAP / 2)

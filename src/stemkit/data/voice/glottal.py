@@ -35,5 +35,6 @@ def voiced_source(phase: np.ndarray, open_quotient: float, rng: np.random.Genera
 
 def aspiration(flow: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Turbulence noise, louder while the glottis is open (T,), unit-ish RMS."""
-    noise = rng.standard_normal(len(flow))
-    return noise * (0.35 + flow)
+    noise = rng.standard_normal(len(flow), dtype=np.float32)
+    noise *= np.float32(0.35) + flow.astype(np.float32, copy=False)
+    return noise
