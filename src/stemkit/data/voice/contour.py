@@ -24,10 +24,11 @@ def pitch_contour(notes: list[SungNote], n_samples: int, sample_rate: int, rng: 
     vibrato fades in after ``vibrato_delay`` seconds of a note,
     at a per-note rate drawn from ``vibrato_rate`` Hz, with continuous phase.
     """
-    target = np.full(n_samples, notes[0].pitch if notes else 60.0)
+    # float32 throughout (a pitch in semitones needs no more), except the running vibrato phase.
+    target = np.full(n_samples, notes[0].pitch if notes else 60.0, np.float32)
     voiced = np.zeros(n_samples, bool)
     depth = np.zeros(n_samples, np.float32)
-    rate = np.full(n_samples, np.mean(vibrato_rate))
+    rate = np.full(n_samples, np.mean(vibrato_rate), np.float32)
     holds: list[tuple[int, float, int, float]] = []  # (onset, pitch, scoop end, scoop pitch)
     prev_end = -1.0
     for n in notes:
@@ -41,9 +42,9 @@ def pitch_contour(notes: list[SungNote], n_samples: int, sample_rate: int, rng: 
         holds.append((a, n.pitch, scoop_end, scoop_pitch))
         prev_end = n.end
         voiced[a:b] = True
-        t = np.arange(b - a) / sample_rate
-        ramp = np.clip((t - vibrato_delay) / 0.25, 0.0, 1.0)
-        depth[a:b] = vibrato_cents * rng.uniform(0.8, 1.2) * ramp
+        t = np.arange(b - a, dtype=np.float32) / np.float32(sample_rate)
+        ramp = np.clip((t - np.float32(vibrato_delay)) / np.float32(0.25), 0.0, 1.0)
+        depth[a:b] = np.float32(vibrato_cents * rng.uniform(0.8, 1.2)) * ramp
         rate[a:b] = rng.uniform(*vibrato_rate)
     # Each note's pitch is held until the next onset (through rests), its scoop cut short by it.
     for i, (a, pitch, scoop_end, scoop_pitch) in enumerate(holds):
@@ -52,7 +53,7 @@ def pitch_contour(notes: list[SungNote], n_samples: int, sample_rate: int, rng: 
         target[a:min(scoop_end, stop)] = scoop_pitch
     pitch = _one_pole(target, glide_seconds, sample_rate)
     # The phase needs float64 (it grows to ~1000 rad); its sine and the cents do not.
-    vibrato = np.sin((np.cumsum(rate) * (2 * np.pi / sample_rate)).astype(np.float32))
+    vibrato = np.sin((np.cumsum(rate, dtype=np.float64) * (2 * np.pi / sample_rate)).astype(np.float32))
     drift = _one_pole(rng.standard_normal(n_samples, dtype=np.float32), 0.15, sample_rate)
     drift *= drift_cents / (np.std(drift) + 1e-12)
     vibrato *= depth
@@ -64,8 +65,9 @@ def pitch_contour(notes: list[SungNote], n_samples: int, sample_rate: int, rng: 
 def glottal_phase(pitch: np.ndarray, sample_rate: int, rng: np.random.Generator,
                   jitter: float = 0.006) -> np.ndarray:
     """Running phase in periods (T,): integral of f0 with a random length change per period."""
-    f0 = 440.0 * np.exp2((pitch - 69.0) / 12.0)
-    phase = np.cumsum(f0) / sample_rate
+    f0 = np.float32(440.0) * np.exp2((pitch - np.float32(69.0)) / np.float32(12.0))
+    phase = np.cumsum(f0, dtype=np.float64) / sample_rate  # float64: it grows to ~10^4 periods
     periods = int(phase[-1]) + 2 if len(phase) else 1
-    factor = 1.0 + jitter * rng.standard_normal(periods)
-    return np.cumsum(f0 * factor[phase.astype(np.int64)]) / sample_rate
+    factor = (1.0 + jitter * rng.standard_normal(periods)).astype(np.float32)
+    f0 *= factor[phase.astype(np.int64)]
+    return np.cumsum(f0, dtype=np.float64) / sample_rate

@@ -16,19 +16,21 @@ def rosenberg_flow(frac: np.ndarray, open_quotient: float, speed_quotient: float
     flow = np.zeros_like(frac)
     rising = frac < t_open
     falling = (frac >= t_open) & (frac < open_quotient)
-    flow[rising] = 0.5 * (1.0 - np.cos(np.pi * frac[rising] / t_open))
-    flow[falling] = np.cos(0.5 * np.pi * (frac[falling] - t_open) / t_close)
+    dtype = frac.dtype.type
+    flow[rising] = dtype(0.5) * (dtype(1.0) - np.cos(frac[rising] * dtype(np.pi / t_open)))
+    flow[falling] = np.cos((frac[falling] - dtype(t_open)) * dtype(0.5 * np.pi / t_close))
     return flow
 
 
 def voiced_source(phase: np.ndarray, open_quotient: float, rng: np.random.Generator,
                   shimmer_db: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
     """``(excitation (T,), flow (T,))``: flow derivative (lip radiation) with per-period shimmer."""
-    frac = phase - np.floor(phase)
+    whole = np.floor(phase)
+    frac = (phase - whole).astype(np.float32)  # float32 from here: a period fraction needs no more
     flow = rosenberg_flow(frac, open_quotient)
     periods = int(phase[-1]) + 2 if len(phase) else 1
-    gain = 10.0 ** (shimmer_db * rng.standard_normal(periods) / 20.0)
-    flow = flow * gain[phase.astype(np.int64)]
+    gain = (10.0 ** (shimmer_db * rng.standard_normal(periods) / 20.0)).astype(np.float32)
+    flow *= gain[whole.astype(np.int64)]
     excitation = np.diff(flow, prepend=flow[:1])
     return excitation / (np.std(excitation) + 1e-12), flow
 

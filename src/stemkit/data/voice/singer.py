@@ -22,16 +22,18 @@ _NASAL = ("m", "n")
 
 def _amplitude(notes: list[SungNote], n_samples: int, sample_rate: int,
                attack: float = 0.04, release: float = 0.07) -> np.ndarray:
-    env = np.zeros(n_samples)
+    env = np.zeros(n_samples, np.float32)
     for n in notes:
         a, b = int(n.start * sample_rate), min(n_samples, int(n.end * sample_rate))
         if b <= a:
             continue
-        t = np.arange(b - a) / sample_rate
-        shape = np.minimum(1.0, t / attack) * np.clip((n.end - n.start - t) / release, 0.0, 1.0)
+        t = np.arange(b - a, dtype=np.float32) / np.float32(sample_rate)
+        shape = np.minimum(np.float32(1.0), t / np.float32(attack))
+        shape *= np.clip((np.float32(n.end - n.start) - t) / np.float32(release), 0.0, 1.0)
         if n.consonant in _NASAL:  # nasals are quieter than the vowel that follows
-            shape *= np.where(t < CONSONANT_SECONDS, 0.45, 1.0)
-        env[a:b] = np.maximum(env[a:b], shape * (0.35 + 0.65 * n.velocity / 127.0))
+            shape[: int(CONSONANT_SECONDS * sample_rate)] *= np.float32(0.45)
+        shape *= np.float32(0.35 + 0.65 * n.velocity / 127.0)
+        np.maximum(env[a:b], shape, out=env[a:b])
     return env
 
 
@@ -54,7 +56,10 @@ def sing(notes: list[SungNote], n_samples: int, *, sample_rate: int = 44100,
     phase = glottal_phase(pitch, sample_rate, rng)
     excitation, flow = voiced_source(phase, voice.open_quotient, rng)
     env = _amplitude(notes, n_samples, sample_rate)
-    source = (excitation + voice.breathiness * 8.0 * aspiration(flow, rng)) * env
+    source = aspiration(flow, rng)
+    source *= np.float32(voice.breathiness * 8.0)
+    source += excitation
+    source *= env
     f0_frames = 440.0 * 2.0 ** ((pitch[::HOP] - 69.0) / 12.0)
     wet = apply_formants(source, lambda n: formant_tracks(notes, n, sample_rate, voice,
                                                           f0=_pad_to(f0_frames, n)),
