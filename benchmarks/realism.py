@@ -153,6 +153,11 @@ def load_row(name: str, rows_dir: Path = ROWS_DIR) -> dict:
         render["soundfonts"] = resolved
         if render.get("drum_soundfonts"):
             render["drum_soundfonts"] = drum_kit_files(render["drum_soundfonts"], path, notes)
+        if render.get("speech_voice_probability"):
+            from stemkit.data.speech import festival_available
+
+            if not festival_available():
+                raise SystemExit(f"{path}: the speech voice needs apt-get install festival festvox-kallpc16k")
         from stemkit.data.render.config import RenderConfig
 
         RenderConfig.from_dict(render)  # fail now on a bad key, not in a subprocess

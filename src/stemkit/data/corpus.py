@@ -149,7 +149,8 @@ def render_song(seed: int, config=None, source=None) -> RenderedSong:
             from .drumkits import render_drum_track
 
             font = stem_fonts[group] if cfg.soundfont_per_stem else song_font
-            audio = render_drum_track(inst, drum_kit, font, backend=backend, sample_rate=sr, n_samples=n)
+            audio = render_drum_track(inst, drum_kit, font, backend=backend, sample_rate=sr, n_samples=n,
+                                      note_cache=cfg.note_cache)
             desc.update(renderer=backend, soundfont=str(drum_kit), fallback_soundfont=str(font))
         elif draw < cfg.speech_voice_probability + cfg.vocal_synth_probability:
             voice = _voice_for(inst, info.get("voice"))

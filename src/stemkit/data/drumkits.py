@@ -66,7 +66,7 @@ def split_for_kit(instrument, keys: frozenset[int]):
 
 
 def render_drum_track(instrument, kit: str | Path, fallback_font: str | Path, *, backend: str,
-                      sample_rate: int, n_samples: int) -> np.ndarray:
+                      sample_rate: int, n_samples: int, note_cache: bool = True) -> np.ndarray:
     """A drum ``pretty_midi.Instrument`` -> ``(2, n_samples)`` float32: the kit plays what it
     covers, ``fallback_font`` the rest."""
     from .render.tracks import render_instrument
@@ -78,5 +78,5 @@ def render_drum_track(instrument, kit: str | Path, fallback_font: str | Path, *,
         if part.notes:
             part.program = 0 if part is on_kit else part.program
             out += render_instrument(part, soundfont=font, backend=backend, sample_rate=sample_rate,
-                                     n_samples=n_samples)
+                                     n_samples=n_samples, note_cache=note_cache)
     return out
