@@ -77,11 +77,12 @@ def _render_note(synth, sf, chan: int, key: int, velocity: int, hold: int, limit
             chunk = np.empty((min(size, limit - done), 2), np.float32)
             sf.render(memoryview(chunk.reshape(-1)).cast("B"), False)
             done += len(chunk)
-            end = _sound_end(chunk)
-            parts.append(chunk[:end])
-            if len(chunk) - end >= _CHUNK:
-                break
-            size = min(4 * size, 1 << 17)
+            if chunk[-_CHUNK:].any():  # still sounding at the chunk's end
+                parts.append(chunk)
+                size = min(4 * size, 1 << 17)
+                continue
+            parts.append(chunk[:_sound_end(chunk)])
+            break
     audio = parts[0] if len(parts) == 1 else np.concatenate(parts)
     return audio[:_sound_end(audio)]
 

@@ -50,6 +50,7 @@ def plan_notes(events: EventList, regions: tuple[Region, ...]) -> tuple[list, li
     held: dict[int, list[int]] = {}  # key -> notes still held (not released), oldest first
     by_group: dict[int, list[int]] = {}  # class -> notes of that class not yet choked
     sounding_of: dict[tuple[int, int], tuple[int, ...]] = {}  # (key, velocity) -> regions
+    on_key: dict[int, list[tuple[int, Region]]] = {}
     for s, kind, a, b in zip(events.samples.tolist(), events.kinds.tolist(), events.a.tolist(),
                              events.b.tolist()):
         if kind in (CONTROL, PITCH_BEND):
@@ -60,7 +61,9 @@ def plan_notes(events: EventList, regions: tuple[Region, ...]) -> tuple[list, li
         if kind == NOTE_ON and b > 0:
             sounding = sounding_of.get((a, b))
             if sounding is None:
-                sounding = sounding_of[(a, b)] = tuple(i for i, r in enumerate(regions) if r.plays(a, b))
+                if a not in on_key:  # the regions of this key, once; then filter by velocity
+                    on_key[a] = [(i, r) for i, r in enumerate(regions) if r.lokey <= a <= r.hikey]
+                sounding = sounding_of[(a, b)] = tuple(i for i, r in on_key[a] if r.lovel <= b <= r.hivel)
             if not sounding:
                 continue  # no region: no voice, so no note-off can match it either
             groups = {regions[i].group for i in sounding}
