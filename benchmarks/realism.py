@@ -131,9 +131,18 @@ def load_row(name: str, rows_dir: Path = ROWS_DIR) -> dict:
     real = raw.get("real", "none")
     if real not in REAL_MODES:
         raise SystemExit(f"{path}: real must be one of {', '.join(REAL_MODES)}, got {real!r}")
+    songs_from = raw.get("songs_from")
+    if songs_from is not None:  # the same rendered songs as another row: only the training differs
+        parent = load_row(str(songs_from), rows_dir)
+        if "render" in raw:
+            raise SystemExit(f"{path}: give either render: or songs_from:, not both")
+        raw = {**raw, "render": parent["render"]}
+    train = raw.get("train") or {}
+    if not isinstance(train, dict):
+        raise SystemExit(f"{path}: train: must be a mapping of training-config overrides")
     render = raw.get("render")
     notes = []
-    if render is not None:
+    if render is not None and songs_from is None:
         render = dict(render)
         aliases = soundfont_aliases()
         resolved = []
@@ -161,9 +170,12 @@ def load_row(name: str, rows_dir: Path = ROWS_DIR) -> dict:
         from stemkit.data.render.config import RenderConfig
 
         RenderConfig.from_dict(render)  # fail now on a bad key, not in a subprocess
-    elif real == "none":
+    elif render is None and real == "none":
         raise SystemExit(f"{path}: a row needs rendered songs (render:) or real data (real: mix|only)")
-    return {"name": name, "description": raw.get("description", ""), "render": render, "real": real, "notes": notes}
+    if songs_from is not None:
+        render, notes = raw["render"], [f"songs of row {songs_from}", *parent["notes"]]
+    return {"name": name, "description": raw.get("description", ""), "render": render, "real": real, "notes": notes,
+            "songs_from": songs_from, "train": train}
 
 
 # ----------------------------------------------------------------------------- data
@@ -245,9 +257,10 @@ class Ladder:
         parts = []
         if row["render"] is not None and row["real"] != "only":
             row["render"]["duration"] = a.duration
-            tag = f"{row['name']}_{a.songs}x{a.duration:g}s_seed{a.seed}"
-            parts.append(render_songs(row, a.songs, a.seed, self.out / "songs" / tag, a.jobs,
-                                      self.logs / f"{row['name']}.synth.log", self.quiet))
+            source = row.get("songs_from") or row["name"]
+            tag = f"{source}_{a.songs}x{a.duration:g}s_seed{a.seed}"
+            parts.append(render_songs({**row, "name": source}, a.songs, a.seed, self.out / "songs" / tag, a.jobs,
+                                      self.logs / f"{source}.synth.log", self.quiet))
         if row["real"] in ("mix", "only"):
             parts.append(self.real_train)
         return link_training_folder(self.out / "train_data" / row["name"], parts)
@@ -287,7 +300,7 @@ class Ladder:
         row = load_row(name, self.args.rows_dir)
         t0 = time.monotonic()
         data = self.train_data(row)
-        model = self.train(name, data)
+        model = self.train(name, data, train_overrides(row["train"]))
         scores = self.evaluate(str(model), name)
         result = self.record(name, row["description"], model, scores, row["notes"], time.monotonic() - t0,
                              songs=self.args.songs if row["real"] != "only" else 0, real=row["real"])
@@ -363,6 +376,12 @@ class Ladder:
                   "budget_min": self.args.budget, "duration_s": self.args.duration, "seed": self.args.seed,
                   "lever": "fallback", "rendered": rendered, "real": real}
         write_atomic(self.out / "results" / f"{label}.json", json.dumps(result, indent=1))
+
+
+def train_overrides(train: dict) -> list[str]:
+    """A row's ``train:`` mapping -> ``stemkit train`` overrides ``key=<YAML flow value>``
+    (e.g. ``augment:`` replaces the recipe's augmentation list)."""
+    return [f"{k}={yaml.safe_dump(v, default_flow_style=True, width=10**6).strip()}" for k, v in train.items()]
 
 
 def variant(model_dir: Path, dest: Path, **changes) -> Path:

@@ -156,7 +156,7 @@ class _PerItemLibrosa(Augmentation):
     def _amount(self, gen: torch.Generator) -> float:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _apply(self, audio: np.ndarray, amount: float, length: int) -> np.ndarray:  # pragma: no cover
+    def _process(self, audio: np.ndarray, amount: float, length: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     def forward(self, stems: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -169,7 +169,7 @@ class _PerItemLibrosa(Augmentation):
                 continue
             amount = self._amount(gen)
             audio = stems[b].detach().cpu().numpy()
-            out[b] = torch.from_numpy(self._apply(audio, amount, length)).to(stems)
+            out[b] = torch.from_numpy(self._process(audio, amount, length)).to(stems)
         return out
 
 
@@ -192,7 +192,7 @@ class PitchShift(_PerItemLibrosa):
     def _amount(self, gen: torch.Generator) -> float:
         return float(torch.randint(-self.max_semitones, self.max_semitones + 1, (1,), generator=gen)[0])
 
-    def _apply(self, audio: np.ndarray, amount: float, length: int) -> np.ndarray:
+    def _process(self, audio: np.ndarray, amount: float, length: int) -> np.ndarray:
         import librosa
         import soxr
 
@@ -218,7 +218,7 @@ class TempoChange(_PerItemLibrosa):
     def _amount(self, gen: torch.Generator) -> float:
         return 1.0 + self.max_change * (2.0 * float(torch.rand((), generator=gen)) - 1.0)
 
-    def _apply(self, audio: np.ndarray, amount: float, length: int) -> np.ndarray:
+    def _process(self, audio: np.ndarray, amount: float, length: int) -> np.ndarray:
         import librosa
 
         stretched = librosa.effects.time_stretch(audio, rate=amount)
