@@ -15,11 +15,12 @@ past the end of the signal is cut: a song's ``T`` samples end every stem.
 from __future__ import annotations
 
 import numpy as np
+import torch
 from scipy.signal import sosfilt
 
 from .filters import EQ_TAIL_SECONDS, eq_sos
 from .reverb import Room
-from .spectral import apply_transfer, block_plan, impulse_spectrum
+from .spectral import apply_transfer, block_plan, impulse_spectrum, one_thread
 from .stereo import placement_matrix
 
 PSD_FFT = 2048
@@ -35,7 +36,9 @@ def cross_spectrum(x: np.ndarray) -> np.ndarray:
     else:
         k = n // PSD_FFT
         frames = x[:, : k * PSD_FFT].reshape(2, k, PSD_FFT)[:, ::PSD_FRAME_STRIDE]
-    spec = np.fft.rfft(frames * np.hanning(PSD_FFT).astype(np.float32), axis=-1)
+    with one_thread():  # float32 FFTs (numpy's are float64), one thread as everywhere here
+        windowed = torch.from_numpy(np.ascontiguousarray(frames * np.hanning(PSD_FFT).astype(np.float32)))
+        spec = torch.fft.rfft(windowed, dim=-1).numpy()
     return np.einsum("ikf,jkf->ijf", spec, spec.conj()) / spec.shape[1]
 
 

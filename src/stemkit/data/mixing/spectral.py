@@ -107,7 +107,8 @@ def _apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.
     n, b, n_fft = plan.n_samples, plan.block, plan.n_fft
     per_chunk = min(plan.n_blocks, max(1, _CHUNK_SAMPLES // n_fft))
     out = torch.zeros((2, plan.n_blocks * b + n_fft), dtype=torch.float32)
-    frames = torch.zeros((src.shape[0], per_chunk, n_fft), dtype=torch.float32)  # padding stays 0
+    frames = torch.empty((src.shape[0], per_chunk, n_fft), dtype=torch.float32)
+    frames[:, :, b:] = 0.0  # the zero padding of every block; the first b samples are overwritten
     for first in range(0, plan.n_blocks, per_chunk):
         count = min(per_chunk, plan.n_blocks - first)
         start = first * b
