@@ -25,6 +25,7 @@ import torch
 from .audio import AudioReader, AudioWriter, StreamResampler, adapt_channels, output_format
 from .audio.formats import MAX_RATE, MIN_RATE, OutputFormat
 from .engine import OverlapAdd, enforce_consistency
+from .engine.overlap_add import even_segment
 from .engine.allocator import tune_allocator
 from .errors import AudioReadError, StemkitError
 from .models.base import SeparationModel
@@ -167,8 +168,12 @@ class Separator:
         model = self.model
         S, Cm, sr_m = len(model.sources), model.channels, model.sample_rate
         segment = self.segment
-        if total and not model.fixed_segment:  # a short input needs no padding to a long segment
-            segment = min(segment, max(1, -(-total * sr_m // sample_rate)))
+        if total and not model.fixed_segment:
+            # Equal segments that end at the input's end: no last segment of mostly padding, and a
+            # short input is one segment of its own length. A few samples of margin absorb the
+            # resampler's rounding of the length.
+            at_model_rate = -(-total * sr_m // sample_rate) + (16 if sr_m != sample_rate else 0)
+            segment = even_segment(at_model_rate, segment, self.overlap)
         ola = OverlapAdd(model, segment=segment, overlap=self.overlap, window=self.window,
                          batch_size=self.batch_size, shifts=self.shifts, seed=self.seed,
                          device=self.device, postprocess=self._postprocess())

@@ -96,27 +96,53 @@ def edge_indices(length: int, half: int, mode: str) -> np.ndarray:
     return np.where(index < length, index, period - 1 - index)
 
 
-def _network_median_rows(padded: np.ndarray, size: int, out: np.ndarray) -> None:
-    """``out (R, n)`` = medians of ``size`` consecutive values of each row of ``padded (R, n + size - 1)``."""
-    rows, length = out.shape
-    ops = median_network(size)
+def _apply_network(wires: list, size: int) -> np.ndarray:
+    """Run :func:`median_network` on ``size`` equally shaped arrays; returns their element-wise median."""
+    wires = wires + [None] * (len(wires) + 1)  # a power of two of wire labels, at most 2 * size
+    for a, b, keep_min, keep_max in median_network(size):
+        if keep_min is None:
+            wires[a], wires[b] = wires[b], wires[a]
+            continue
+        x, y = wires[a], wires[b]
+        wires[a] = np.minimum(x, y) if keep_min else None
+        wires[b] = np.maximum(x, y) if keep_max else None
+    return wires[size // 2]
+
+
+def _median_along_last(rows: np.ndarray, size: int, mode: str) -> np.ndarray:
+    """``rows (R, n)`` -> running medians along ``n``; wires are column-shifted views of row blocks."""
+    count, length = rows.shape
+    half = size // 2
+    padded = np.take(rows, edge_indices(length, half, mode), axis=1)  # (R, n + size - 1)
+    if size > MAX_NETWORK:
+        return np.partition(sliding_window_view(padded, size, axis=1), half, axis=-1)[..., half]
+    out = np.empty_like(rows)
     block = max(1, _BLOCK_ELEMENTS // max(length, 1))
-    for r0 in range(0, rows, block):
-        rows_here = padded[r0 : r0 + block]
-        wires: list[np.ndarray | None] = [rows_here[:, j : j + length] for j in range(size)]
-        wires += [None] * (len(wires) + 1)  # a power of two of wire labels at most 2 * size
-        for a, b, keep_min, keep_max in ops:
-            if keep_min is None:
-                wires[a], wires[b] = wires[b], wires[a]
-                continue
-            x, y = wires[a], wires[b]
-            wires[a] = np.minimum(x, y) if keep_min else None
-            wires[b] = np.maximum(x, y) if keep_max else None
-        out[r0 : r0 + block] = wires[size // 2]
+    for r0 in range(0, count, block):
+        here = padded[r0 : r0 + block]
+        out[r0 : r0 + block] = _apply_network([here[:, j : j + length] for j in range(size)], size)
+    return out
+
+
+def _median_along_first(columns: np.ndarray, size: int, mode: str) -> np.ndarray:
+    """``columns (n, R)`` -> running medians along ``n``; wires are contiguous slabs of rows."""
+    length, width = columns.shape
+    half = size // 2
+    padded = np.take(columns, edge_indices(length, half, mode), axis=0)  # (n + size - 1, R)
+    if size > MAX_NETWORK:
+        return np.partition(sliding_window_view(padded, size, axis=0), half, axis=-1)[..., half]
+    out = np.empty_like(columns)
+    block = max(1, _BLOCK_ELEMENTS // max(width, 1))
+    for r0 in range(0, length, block):
+        rows_here = min(block, length - r0)
+        out[r0 : r0 + rows_here] = _apply_network(
+            [padded[r0 + j : r0 + j + rows_here] for j in range(size)], size)
+    return out
 
 
 def median_filter(x: np.ndarray, size: int, axis: int = -1, mode: str = "reflect") -> np.ndarray:
-    """Running median of odd length ``size`` along ``axis`` of ``x``; same shape and dtype.
+    """Running median of odd length ``size`` along ``axis`` of ``x``; same shape, dtype and memory
+    order (a C-ordered input gives a C-ordered result; a transposed view, a transposed result).
 
     Equals ``scipy.ndimage.median_filter(x, size=footprint, mode=mode)`` for the footprint that is
     ``size`` along ``axis`` and 1 elsewhere (tested bit for bit). ``x`` must be real and NaN-free.
@@ -126,14 +152,11 @@ def median_filter(x: np.ndarray, size: int, axis: int = -1, mode: str = "reflect
         raise ValueError(f"median size must be odd and positive, got {size}")
     if size == 1 or x.size == 0:
         return x.copy()
-    moved = np.moveaxis(x, axis, -1)
-    length = moved.shape[-1]
-    half = size // 2
-    rows = np.ascontiguousarray(moved).reshape(-1, length)
-    padded = np.take(rows, edge_indices(length, half, mode), axis=1)  # (R, n + size - 1)
-    if size <= MAX_NETWORK:
-        out = np.empty_like(rows)
-        _network_median_rows(padded, size, out)
-    else:
-        out = np.partition(sliding_window_view(padded, size, axis=1), half, axis=-1)[..., half]
-    return np.ascontiguousarray(np.moveaxis(out.reshape(moved.shape), -1, axis))
+    first = np.moveaxis(x, axis, 0)
+    if first.flags.c_contiguous and x.ndim > 1:
+        # ``axis`` is the slowest in memory (e.g. frames of a frames-major spectrogram): no transpose.
+        out = _median_along_first(first.reshape(first.shape[0], -1), size, mode)
+        return np.moveaxis(out.reshape(first.shape), 0, axis)
+    last = np.moveaxis(x, axis, -1)
+    out = _median_along_last(np.ascontiguousarray(last).reshape(-1, last.shape[-1]), size, mode)
+    return np.moveaxis(out.reshape(last.shape), -1, axis)

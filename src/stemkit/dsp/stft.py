@@ -119,16 +119,57 @@ def _envelope(n_fft: int, hop: int, window: str, frames: int, length: int, dtype
 def _istft_by_slices(flat: torch.Tensor, length: int, n_fft: int, hop: int, window: str,
                      envelope: torch.Tensor) -> torch.Tensor:
     """``flat (B, F, N)`` complex -> ``(B, length)``; ``hop`` divides ``n_fft``."""
-    batch, _, frames = flat.shape
-    ratio = n_fft // hop
-    win = make_window(window, n_fft, dtype=flat.real.dtype, device=flat.device)
-    pieces = (torch.fft.irfft(flat, n=n_fft, dim=-2).transpose(-1, -2) * win).reshape(batch, frames, ratio, hop)
-    summed = pieces.new_zeros(batch, frames + ratio - 1, hop)
-    for j in range(ratio):  # frame n's j-th hop-long piece lands on output block n + j
-        summed[:, j : j + frames] += pieces[:, :, j]
-    start = n_fft // 2
-    out = summed.reshape(batch, -1)[:, start : start + length]
-    return out / envelope
+    ola = FrameOverlapAdd(flat.shape[:1], flat.shape[-1], length, n_fft, hop, window,
+                          dtype=flat.real.dtype, device=flat.device, envelope=envelope)
+    ola.add(0, flat)
+    return ola.result()
+
+
+class FrameOverlapAdd:
+    """An inverse STFT assembled from blocks of frames, so a model can mask and invert a few
+    frames at a time instead of holding a whole segment's estimates: ``add(first_frame, block)``
+    for blocks ``(*lead, F, n)`` in any order, then ``result() -> (*lead, length)``, equal to
+    :func:`istft` of the whole spectrogram (within float rounding).
+
+    Only for ``hop`` dividing ``n_fft`` and a named window; :meth:`supports` says whether
+    ``frames`` frames cover ``length`` samples.
+    """
+
+    def __init__(self, lead: tuple[int, ...], frames: int, length: int, n_fft: int, hop: int,
+                 window: str = "hann", *, dtype=torch.float32, device=None, envelope: torch.Tensor | None = None):
+        if not self.supports(frames, length, n_fft, hop, window):
+            raise ValueError(f"FrameOverlapAdd needs hop | n_fft and frames covering the length "
+                             f"(n_fft={n_fft}, hop={hop}, frames={frames}, length={length})")
+        self.lead, self.length, self.n_fft, self.hop = tuple(lead), int(length), int(n_fft), int(hop)
+        self.ratio = n_fft // hop
+        self.window = make_window(window, n_fft, dtype=dtype, device=device)
+        self.envelope = envelope if envelope is not None else \
+            _envelope(n_fft, hop, window, frames, length, dtype, device)
+        count = 1
+        for size in self.lead:
+            count *= size
+        # Output block k (hop samples) collects piece j of frame k - j, for j < n_fft / hop.
+        self.summed = torch.zeros(count, frames + self.ratio - 1, hop, dtype=dtype, device=device)
+
+    @staticmethod
+    def supports(frames: int, length: int, n_fft: int, hop: int, window) -> bool:
+        return (isinstance(window, str) and n_fft % hop == 0
+                and _envelope(n_fft, hop, window, frames, length, torch.float32, None) is not None)
+
+    def add(self, first: int, block: torch.Tensor) -> None:
+        """Add frames ``first .. first + n - 1`` given as ``block (*lead, F, n)`` complex."""
+        n = block.shape[-1]
+        flat = block.reshape(-1, block.shape[-2], n)
+        frames = torch.fft.irfft(flat, n=self.n_fft, dim=-2).transpose(-1, -2)  # (B, n, n_fft)
+        pieces = (frames * self.window).reshape(flat.shape[0], n, self.ratio, self.hop)
+        for j in range(self.ratio):
+            self.summed[:, first + j : first + j + n] += pieces[:, :, j]
+
+    def result(self) -> torch.Tensor:
+        """The waveform ``(*lead, length)``: the centred samples over the summed squared windows."""
+        start = self.n_fft // 2
+        out = self.summed.reshape(self.summed.shape[0], -1)[:, start : start + self.length] / self.envelope
+        return out.reshape(*self.lead, self.length)
 
 
 @dataclass(frozen=True)

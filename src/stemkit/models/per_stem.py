@@ -27,8 +27,12 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from ..dsp.stft import FrameOverlapAdd
 from .base import SeparationModel
 from .registry import register
+
+#: Frames masked and inverted at a time by the fused path (memory per segment ~ this, not its length).
+FRAME_BLOCK = 128
 
 
 @register("per_stem", description="Each stem from the part separator that does it best (e.g. neural + classical)")
@@ -80,22 +84,38 @@ class PerStem(SeparationModel):
 
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
         """mix ``(B, C, T)`` -> stems ``(B, S, C, T)``, each stem from its chosen part."""
-        stft = self.shared_stft() if self.fused else None
+        stft = self.shared_stft() if self.fused and not torch.is_grad_enabled() else None
         if stft is not None and mix.shape[1] == self.channels:
-            return self._forward_fused(mix, stft)
+            frames = stft.frames(mix.shape[-1])
+            if FrameOverlapAdd.supports(frames, mix.shape[-1], stft.n_fft, stft.hop, stft.window):
+                return self._forward_fused(mix, stft)
         return self._forward_parts(mix)
 
     def _forward_fused(self, mix: torch.Tensor, stft) -> torch.Tensor:
-        """One STFT, each part's masks once (shared ones once in all), one iSTFT per stem."""
-        spec = stft(mix)  # (B, C, F, N)
+        """One STFT, each part's masks once (shared ones once in all), one iSTFT per stem, built
+        :data:`FRAME_BLOCK` frames at a time (the per-frame tensors of four stems never exist for
+        a whole segment)."""
+        batch, channels, length = mix.shape
+        spec = stft(mix)  # (B, C, F, N), frames-major in memory
+        frames = spec.shape[-1]
         shared: dict = {}
-        masks = {name: self.parts[name].spectral_masks(spec, shared) for name in dict.fromkeys(self.choose.values())}
-        out = mix.new_empty((mix.shape[0], len(self.sources)) + tuple(mix.shape[1:]))
-        # One stem at a time: one (B, C, F, N) complex estimate in memory, not four.
-        for s, (stem, part) in enumerate(self.choose.items()):
-            mask = masks[part][:, self.parts[part].sources.index(stem)]  # (B, C or 1, F, N)
-            out[:, s] = stft.inverse(mask * spec, mix.shape[-1])
-        return out
+        masks_of = {name: self.parts[name].mask_frames(spec, shared) for name in dict.fromkeys(self.choose.values())}
+        picks = [(part, self.parts[part].sources.index(stem)) for stem, part in self.choose.items()]
+        ola = FrameOverlapAdd((batch, len(picks), channels), frames, length, stft.n_fft, stft.hop, stft.window,
+                              dtype=mix.dtype, device=mix.device)
+        spec_ri = torch.view_as_real(spec)  # (B, C, F, N, 2): a real mask scales both parts
+        for first in range(0, frames, FRAME_BLOCK):
+            block = slice(first, min(first + FRAME_BLOCK, frames))
+            part_masks = {name: get(block) for name, get in masks_of.items()}  # (B, S_part, C or 1, F, n)
+            mix_block = spec_ri[:, :, :, block]
+            n = mix_block.shape[3]
+            # Frames-major like the STFT, so the inverse FFT runs along contiguous bins.
+            estimates = torch.empty(batch, len(picks), channels, n, spec.shape[2], 2, dtype=mix.dtype,
+                                    device=mix.device).transpose(3, 4)
+            for s, (part, index) in enumerate(picks):
+                torch.mul(mix_block, part_masks[part][:, index].unsqueeze(-1), out=estimates[:, s])
+            ola.add(first, torch.view_as_complex(estimates))
+        return ola.result()
 
     def _forward_parts(self, mix: torch.Tensor) -> torch.Tensor:
         """Each used part on the mixture, in a fixed order; each stem taken from its part."""

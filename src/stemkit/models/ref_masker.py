@@ -70,6 +70,15 @@ def hpss_magnitudes(mag: torch.Tensor, time_kernel: int, freq_kernel: int) -> tu
     return median_filter(mag, time_kernel, dim=-1), median_filter(mag, freq_kernel, dim=-2)
 
 
+def _softmax_over_sources_(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """In-place softmax over dim 2 of frame-major logits ``(B, N, S, C, F)`` (no copies of the
+    largest tensor of a segment); equal to ``torch.softmax`` within float rounding."""
+    if temperature != 1.0:
+        logits.div_(temperature)
+    logits.sub_(logits.amax(dim=2, keepdim=True)).exp_()
+    return logits.div_(logits.sum(dim=2, keepdim=True))
+
+
 @register("ref_masker", description="Small BLSTM spectrogram masker: the realism ladder's fixed reference model")
 class RefMasker(SeparationModel):
     """Reference masker: ``mix (B, C, T) -> stems (B, S, C, T)`` through softmax masks.
@@ -183,14 +192,18 @@ class RefMasker(SeparationModel):
 
         ``shared``: see :meth:`spectral_masks` (lets the classical prior be computed once per pass).
         """
+        return self._frame_logits(spec, shared).permute(0, 2, 3, 4, 1)
+
+    def _frame_logits(self, spec: torch.Tensor, shared: dict | None) -> torch.Tensor:
+        """Logits in the network's own layout, ``(B, N, S, C, F)`` (a fresh tensor the caller owns)."""
         batch, channels, bins, frames = spec.shape
         x = (self.input_features(spec) + self.input_shift) * self.input_scale
         h = self.encode(x)
         r, _ = self.rnn(h)
-        out = self.decode(torch.cat([h, r], dim=-1))  # (B, N, S * C * F)
-        logits = out.reshape(batch, frames, len(self.sources), channels, bins).permute(0, 2, 3, 4, 1)
+        logits = self.decode(torch.cat([h, r], dim=-1)).view(batch, frames, len(self.sources), channels, bins)
         if self._prior is not None:
-            logits = logits + self.prior_log_masks(spec, shared)
+            prior = self.prior_log_masks(spec, shared).permute(0, 4, 1, 2, 3)  # (B, N, S, 1, F)
+            logits = logits.add_(prior) if not logits.requires_grad else logits + prior
         return logits
 
     @property
@@ -202,27 +215,46 @@ class RefMasker(SeparationModel):
     def prior_log_masks(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
         """``log`` of the classical masks of mixture STFT ``(B, C, F, N)`` -> ``(B, S, 1, F, N)``."""
         prior = self.prior_separator.batch_masks(spec, shared).to(dtype=torch.float32)
-        return torch.log(prior.clamp_min(self.prior_floor))
+        return prior.clamp_min(self.prior_floor).log_()
 
     def masks(self, spec: torch.Tensor, temperature: float = 1.0, shared: dict | None = None) -> torch.Tensor:
         """Mixture STFT ``(B, C, F, N)`` -> masks ``(B, S, C, F, N)`` summing to one over S."""
-        logits = self.mask_logits(spec, shared)
-        if temperature != 1.0:
-            logits = logits / temperature
-        return torch.softmax(logits, dim=1)
+        logits = self._frame_logits(spec, shared)  # (B, N, S, C, F)
+        if logits.requires_grad:
+            return torch.softmax(logits / temperature if temperature != 1.0 else logits, dim=2).permute(0, 2, 3, 4, 1)
+        return _softmax_over_sources_(logits, temperature).permute(0, 2, 3, 4, 1)
 
     # -- the mask-model protocol (models.per_stem fuses parts that share one STFT) ----------------
     def fusable_stft(self):
         """The STFT whose masked mixture *is* this model's output; None when Wiener refines it."""
         return self.stft if self.wiener_iterations == 0 else None
 
-    def spectral_masks(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
-        """Mixture STFT ``(B, C, F, N)`` -> the masks :meth:`forward` applies, ``(B, S, C, F, N)``.
+    @torch.no_grad()
+    def mask_frames(self, spec: torch.Tensor, shared: dict | None = None):
+        """Mixture STFT ``(B, C, F, N)`` -> ``masks_of(frames: slice) -> (B, S, C, F, n)``, the masks
+        :meth:`forward` applies, for a block of frames (inference only).
 
+        The recurrent pass (small: ``hidden`` numbers per frame) runs over all frames here; the
+        output layer, the prior and the softmax (``S * C * F`` numbers per frame, the largest
+        tensors of a segment) run per block when called, so they never exist for a whole segment.
         ``shared``: a dict living for one forward pass of a combined model; the classical prior's
         masks are stored there, so a classical part with the same settings reuses them.
         """
-        return self.masks(spec, self.temperature if not self.training else 1.0, shared)
+        batch, channels, bins, _ = spec.shape
+        x = (self.input_features(spec) + self.input_shift) * self.input_scale
+        h = self.encode(x)
+        r, _ = self.rnn(h)
+        hidden = torch.cat([h, r], dim=-1)  # (B, N, 2 * hidden)
+        prior = self.prior_log_masks(spec, shared) if self._prior is not None else None  # (B, S, 1, F, N)
+        temperature = self.temperature if not self.training else 1.0
+
+        def masks_of(frames: slice) -> torch.Tensor:
+            logits = self.decode(hidden[:, frames]).view(batch, -1, len(self.sources), channels, bins)
+            if prior is not None:
+                logits.add_(prior[..., frames].permute(0, 4, 1, 2, 3))  # (B, n, S, 1, F)
+            return _softmax_over_sources_(logits, temperature).permute(0, 2, 3, 4, 1)
+
+        return masks_of
 
     # -- training contract ------------------------------------------------------------------------
     def training_outputs(self, mix: torch.Tensor) -> dict[str, torch.Tensor]:

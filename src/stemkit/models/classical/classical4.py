@@ -23,7 +23,7 @@ from ..base import SOURCES_4
 from ..registry import register
 from .centre import centre_mask, is_effectively_mono
 from .hpss import hpss_masks, kernel_sizes
-from .masking import MaskingSeparator, band_weight
+from .masking import MaskingSeparator, band_weight, stack_masks
 from .repet import repet_sim_foreground_mask
 
 VOCAL_CUES = ("repet", "centre", "both", "mean")
@@ -107,7 +107,10 @@ class Classical4(MaskingSeparator):
             cues.append(repet_sim_foreground_mask(harmonic_magnitude, self.neighbours, self.min_separation))
         if cue != "repet":
             cues.append(centre_mask(spec, self.centre_sharpness))
-        score = np.mean(cues, axis=0) if cue == "mean" else np.prod(cues, axis=0)
+        if len(cues) == 1:
+            score = cues[0]
+        else:
+            score = np.mean(cues, axis=0) if cue == "mean" else np.prod(cues, axis=0)
         return np.clip(self.vocal_gain * score, 0.0, 1.0)
 
     def masks(self, spec: np.ndarray) -> np.ndarray:
@@ -119,4 +122,4 @@ class Classical4(MaskingSeparator):
         bass = harmonic * (1.0 - above)
         vocals = harmonic * above * self.vocal_score(spec, harmonic * magnitude)
         other = np.clip(1.0 - drums - bass - vocals, 0.0, 1.0)
-        return np.stack([drums, bass, other, vocals])[:, None]
+        return stack_masks([drums, bass, other, vocals])

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...dsp.median import median_filter
 from ..registry import register
-from .masking import MaskingSeparator
+from .masking import MaskingSeparator, stack_masks
 
 
 def soft_mask(x: np.ndarray, reference: np.ndarray, power: float = 2.0) -> np.ndarray:
@@ -28,6 +28,26 @@ def soft_mask(x: np.ndarray, reference: np.ndarray, power: float = 2.0) -> np.nd
     np.divide(mask, mask + ref_mask, out=mask, where=~silent)
     mask[silent] = 0.5
     return mask
+
+
+def pool_bins(magnitude: np.ndarray, pool: int) -> np.ndarray:
+    """``(F, N)`` -> ``(ceil(F / pool), N)``: sums of ``pool`` adjacent bins (the last group zero-padded).
+
+    Worked on the ``(N, F)`` view, which is contiguous for stemkit's frames-major STFTs, and the
+    result keeps the input's memory order (no transposing copies)."""
+    bins_last = np.moveaxis(magnitude, -2, -1)  # (N, F)
+    pad = (-magnitude.shape[-2]) % pool
+    if pad:
+        bins_last = np.concatenate([bins_last, np.zeros(bins_last.shape[:-1] + (pad,), bins_last.dtype)], axis=-1)
+    pooled = bins_last[..., 0::pool].copy()
+    for k in range(1, pool):  # strided additions: a reduction over a length-``pool`` axis is slow
+        pooled += bins_last[..., k::pool]
+    return np.moveaxis(pooled, -1, -2)
+
+
+def unpool_bins(mask: np.ndarray, pool: int, bins: int) -> np.ndarray:
+    """Inverse of :func:`pool_bins` for masks: each value repeated over its ``pool`` bins, ``(bins, N)``."""
+    return np.moveaxis(np.repeat(np.moveaxis(mask, -2, -1), pool, axis=-1)[..., :bins], -1, -2)
 
 
 def kernel_sizes(
@@ -54,8 +74,7 @@ def hpss_masks(
     """
     bins = magnitude.shape[0]
     if pool > 1:
-        padded = np.pad(magnitude, ((0, (-bins) % pool), (0, 0)))
-        magnitude = padded.reshape(-1, pool, padded.shape[-1]).sum(axis=1)
+        magnitude = pool_bins(magnitude, pool)
         percussive_bins = max(3, (percussive_bins // pool) | 1)
     magnitude = magnitude.astype(np.float32, copy=False)
     # Edges reflected, as librosa (and scipy's default) do.
@@ -64,8 +83,7 @@ def hpss_masks(
     harmonic = soft_mask(harmonic_enhanced, percussive_enhanced, power)
     percussive = soft_mask(percussive_enhanced, harmonic_enhanced, power)
     if pool > 1:
-        harmonic = np.repeat(harmonic, pool, axis=0)[:bins]
-        percussive = np.repeat(percussive, pool, axis=0)[:bins]
+        harmonic, percussive = unpool_bins(harmonic, pool, bins), unpool_bins(percussive, pool, bins)
     return harmonic.astype(np.float32), percussive.astype(np.float32)
 
 
@@ -105,4 +123,4 @@ class HPSS(MaskingSeparator):
         """``(C, F, N)`` complex -> ``(2, 1, F, N)``: one mask pair from the channel-mean magnitude."""
         magnitude = np.abs(spec).mean(axis=0)
         harmonic, percussive = hpss_masks(magnitude, *self.kernels, power=self.power)
-        return np.stack([percussive, harmonic])[:, None]
+        return stack_masks([percussive, harmonic])

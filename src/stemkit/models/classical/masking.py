@@ -28,6 +28,17 @@ def band_weight(freqs: np.ndarray, cutoff: float, width: float) -> np.ndarray:
     return (0.5 - 0.5 * np.cos(np.pi * t)).astype(np.float32)
 
 
+def stack_masks(masks: Sequence[np.ndarray]) -> np.ndarray:
+    """``S`` masks ``(F, N)`` -> ``(S, 1, F, N)`` float32, in the memory order of the first: frames-major
+    masks (from stemkit's frames-major STFT) stay frames-major, so applying them to the
+    spectrogram reads both in the same order."""
+    if masks[0].T.flags.c_contiguous and not masks[0].flags.c_contiguous:
+        stacked = np.stack([m.T for m in masks]).astype(np.float32, copy=False).transpose(0, 2, 1)
+    else:
+        stacked = np.stack(masks).astype(np.float32, copy=False)
+    return stacked[:, None]
+
+
 class MaskingSeparator(SeparationModel):
     """Base of the classical separators: ``forward(mix (B, C, T)) -> (B, S, C, T)``.
 
@@ -92,11 +103,18 @@ class MaskingSeparator(SeparationModel):
         key = ("masks",) + self.mask_settings()
         if shared is not None and key in shared:
             return shared[key]
-        items = [np.ascontiguousarray(self.masks(item), dtype=np.float32) for item in spec.detach().cpu().numpy()]
-        masks = torch.from_numpy(np.stack(items)).to(spec.device)
+        items = [np.asarray(self.masks(item), dtype=np.float32) for item in spec.detach().cpu().numpy()]
+        masks = torch.from_numpy(items[0][None] if len(items) == 1 else np.stack(items)).to(spec.device)
         if shared is not None:
             shared[key] = masks
         return masks
+
+    def mask_frames(self, spec: torch.Tensor, shared: dict | None = None):
+        """Mixture STFT ``(B, C, F, N)`` -> ``masks_of(frames: slice) -> (B, S, C or 1, F, n)``:
+        :meth:`spectral_masks` (computed here, for every frame: the median filters need context),
+        handed out by blocks of frames."""
+        masks = self.spectral_masks(spec, shared)
+        return lambda frames: masks[..., frames]
 
     def spectral_masks(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
         """The masks whose products with ``spec (B, C, F, N)`` invert to :meth:`forward`'s stems,

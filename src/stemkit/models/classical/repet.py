@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..registry import register
-from .masking import MaskingSeparator, band_weight
+from .masking import MaskingSeparator, band_weight, stack_masks
 
 #: Frames per block when gathering neighbours, to bound memory at (neighbours, block, F).
 _BLOCK = 256
@@ -104,4 +104,4 @@ class RepetSim(MaskingSeparator):
         magnitude = np.abs(spec).mean(axis=0)
         vocals = repet_sim_foreground_mask(magnitude, self.neighbours, self.min_separation)
         vocals *= band_weight(self.frequencies, self.low_cut, self.low_cut / 2)[:, None]
-        return np.stack([vocals, 1.0 - vocals])[:, None]
+        return stack_masks([vocals, 1.0 - vocals])
