@@ -45,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE.yaml", help="renderer config (see docs/rendering.md)")
     p.add_argument("--preset", choices=("realism", "dry"), default=None,
                    help="start from a preset config: realism (default) or dry (no effects)")
+    p.add_argument("--no-note-cache", action="store_true",
+                   help="TinySoundFont renders every note event by event instead of rendering each "
+                        "distinct note once (slower; the reference path)")
     p.add_argument("--fine-stems", action="store_true",
                    help="also write SONG/stems/<fine_class>.wav (piano, strings, guitar, ...)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="parallel worker processes (default: 1)")
@@ -67,6 +70,8 @@ def _config(args):
         data["discover_soundfonts"] = bool(args.discover)
     if args.backend:
         data["backend"] = args.backend
+    if args.no_note_cache:
+        data["note_cache"] = False
     return RenderConfig.from_dict(data)
 
 
