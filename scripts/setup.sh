@@ -5,11 +5,13 @@
 # System packages (Debian/Ubuntu): ffmpeg (m4a/.stem.mp4 decoding; museval imports it),
 # portaudio19-dev (headers that tinysoundfont's pyaudio dependency compiles against),
 # fluidsynth + fluid-soundfont-gm + musescore-general-soundfont (the FluidSynth backend and the larger
-# GM soundfonts `stemkit synth` draws from; without them it renders with pretty_midi's small one).
+# GM soundfonts `stemkit synth` draws from; without them it renders with pretty_midi's small one),
+# avldrums.lv2 (recorded acoustic drum kits as SoundFonts) and festival + festvox-kallpc16k (a speech
+# voice sung onto melodies): realism levers of the renderer, skipped with a message when absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-APT_PACKAGES="ffmpeg portaudio19-dev fluidsynth fluid-soundfont-gm musescore-general-soundfont"
+APT_PACKAGES="ffmpeg portaudio19-dev fluidsynth fluid-soundfont-gm musescore-general-soundfont avldrums.lv2 festival festvox-kallpc16k"
 
 # --test adds Debian's chromium for the web page's end-to-end browser test.
 [ "${1:-}" = "--test" ] && APT_PACKAGES="$APT_PACKAGES chromium"
