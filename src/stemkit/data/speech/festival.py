@@ -17,7 +17,7 @@ from ...errors import MissingToolError
 VOICE = "kal_diphone"
 VOICE_DIRS = ("/usr/share/festival/voices/english/kal_diphone",)
 SAMPLE_RATE = 16000  # the kal diphones are recorded at 16 kHz
-F0_RANGE = (50.0, 1000.0)  # Hz: what the residual-excited LPC resynthesis is asked to produce
+F0_RANGE = (50.0, 480.0)  # Hz: festival 2.5's kal voice segfaults from about 520 Hz (C5) up
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,19 @@ def synthesize(items: list[Utterance], timeout: float = 120.0) -> list[np.ndarra
     spoken as :data:`FALLBACK_TEXT` instead and the rest of its batch goes to a fresh process.
     """
     program = _require()
+    # notes above the voice's range are spoken whole octaves lower, then shifted up (formants too)
+    octaves = [max(0, int(np.ceil(np.log2(u.f0 / F0_RANGE[1])))) for u in items]
+    items = [Utterance(u.text, u.f0 / 2 ** k, u.stretch) for u, k in zip(items, octaves)]
+    out = _synthesize_in_range(program, items, timeout)
+    if any(octaves):
+        import librosa
+
+        out = [x if k == 0 else librosa.effects.pitch_shift(x, sr=SAMPLE_RATE, n_steps=12 * k).astype(np.float32)
+               for x, k in zip(out, octaves)]
+    return out
+
+
+def _synthesize_in_range(program: str, items: list[Utterance], timeout: float) -> list[np.ndarray]:
     out: list[np.ndarray | None] = [None] * len(items)
     todo = list(range(len(items)))
     while todo:
