@@ -145,7 +145,9 @@ def median_filter(x: np.ndarray, size: int, axis: int = -1, mode: str = "reflect
     order (a C-ordered input gives a C-ordered result; a transposed view, a transposed result).
 
     Equals ``scipy.ndimage.median_filter(x, size=footprint, mode=mode)`` for the footprint that is
-    ``size`` along ``axis`` and 1 elsewhere (tested bit for bit). ``x`` must be real and NaN-free.
+    ``size`` along ``axis`` and 1 elsewhere (tested bit for bit) whenever ``size <= 2 * length + 1``;
+    for windows many times longer than the signal scipy's 1-D rank filter pads its own way, here
+    the edge pattern simply repeats. ``x`` must be real and NaN-free.
     """
     x = np.asarray(x)
     if size % 2 == 0 or size < 1:

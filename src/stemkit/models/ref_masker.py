@@ -252,7 +252,9 @@ class RefMasker(SeparationModel):
             logits = self.decode(hidden[:, frames]).view(batch, -1, len(self.sources), channels, bins)
             if prior is not None:
                 logits.add_(prior[..., frames].permute(0, 4, 1, 2, 3))  # (B, n, S, 1, F)
-            return _softmax_over_sources_(logits, temperature).permute(0, 2, 3, 4, 1)
+            if temperature != 1.0:
+                logits.div_(temperature)
+            return torch.softmax(logits, dim=2).permute(0, 2, 3, 4, 1)
 
         return masks_of
 

@@ -1,0 +1,87 @@
+"""The fused per_stem path (one STFT, shared classical masks, one iSTFT per stem, blocks of frames)
+gives the stems of the part-by-part path, for the shipped default and for other compositions."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from stemkit.models.classical.classical4 import Classical4
+from stemkit.models.per_stem import compose
+from stemkit.models.registry import build_model, load_model
+
+REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "real" / "Music_Delta_-_80s_Rock"
+
+
+def _both_paths(model, mix):
+    """(fused, part by part) stems of ``mix (B, C, T)``."""
+    with torch.inference_mode():
+        fused = model(mix)
+        model.fused = False
+        try:
+            parts = model(mix)
+        finally:
+            model.fused = True
+    return fused, parts
+
+
+def _noise_mix(seconds, seed):
+    g = torch.Generator().manual_seed(seed)
+    # Stereo with a shared (centre) part and a panned part, so every classical cue has work to do.
+    centre, side = torch.randn(1, int(44100 * seconds), generator=g), torch.randn(1, int(44100 * seconds), generator=g)
+    return (0.1 * torch.cat([centre + 0.5 * side, centre - 0.2 * side]))[None]
+
+
+def test_shipped_default_is_fused_and_computes_the_classical_masks_once(monkeypatch):
+    model = load_model("default").eval()
+    assert model.shared_stft() is not None
+    calls = []
+    original = Classical4.masks
+    monkeypatch.setattr(Classical4, "masks", lambda self, spec: calls.append(1) or original(self, spec))
+    with torch.inference_mode():
+        model(_noise_mix(2.0, seed=0))
+    assert len(calls) == 1  # the network's prior and the bass/vocals part share them
+
+
+def test_shipped_default_fused_equals_part_by_part_on_noise():
+    model = load_model("default").eval()
+    fused, parts = _both_paths(model, _noise_mix(3.3, seed=1))
+    assert fused.shape == parts.shape == (1, 4, 2, int(44100 * 3.3))
+    np.testing.assert_allclose(fused.numpy(), parts.numpy(), rtol=0, atol=1e-5)
+
+
+@pytest.mark.skipif(not REAL.exists(), reason="needs ../shared/data/real")
+def test_shipped_default_fused_equals_part_by_part_on_real_music():
+    audio, sr = sf.read(REAL / "mixture.flac", dtype="float32", always_2d=True)
+    assert sr == 44100
+    mix = torch.from_numpy(audio.T[:, : 6 * 44100].copy())[None]
+    model = load_model("default").eval()
+    fused, parts = _both_paths(model, mix)
+    assert float(fused.abs().max()) > 0.05  # real stems, not silence
+    np.testing.assert_allclose(fused.numpy(), parts.numpy(), rtol=0, atol=1e-4)
+
+
+def test_other_compositions_fuse_too_residual_stem_temperature_and_unshared_prior():
+    torch.manual_seed(0)
+    net = build_model("ref_masker", hidden=16, layers=1, prior="classical", temperature=1.7)
+    torch.nn.init.normal_(net.decode[-1].weight, std=0.3)  # not the prior alone
+    dsp = build_model("classical", n_fft=2048, hop=512, vocal_cue="mean", hpss_pool=1)  # not the prior's settings
+    combined = compose({"net": net, "dsp": dsp}, {"drums": "dsp", "bass": "net", "other": "dsp", "vocals": "net"})
+    assert combined.shared_stft() is not None
+    mix = _noise_mix(2.5, seed=2).repeat(2, 1, 1)  # a batch of two
+    mix[1] *= 0.3
+    fused, parts = _both_paths(combined, mix)
+    np.testing.assert_allclose(fused.numpy(), parts.numpy(), rtol=0, atol=1e-5)
+    assert not torch.allclose(fused[:, 1], fused[:, 0], atol=1e-3)
+
+
+def test_parts_that_are_not_plain_masks_run_part_by_part():
+    net = build_model("ref_masker", hidden=16, layers=1, wiener_iterations=1)
+    combined = compose({"net": net, "dsp": build_model("classical", n_fft=2048, hop=512)},
+                       {"drums": "net", "bass": "dsp", "other": "net", "vocals": "dsp"})
+    assert combined.shared_stft() is None
+    other_stft = compose({"net": build_model("ref_masker", hidden=16, layers=1), "dsp": build_model("classical")},
+                         {"drums": "net", "bass": "dsp", "other": "net", "vocals": "dsp"})
+    assert other_stft.shared_stft() is None  # 2048/512 against 4096/1024: no shared front end
