@@ -23,28 +23,37 @@ def chorus(x: np.ndarray, sample_rate: int, rng: np.random.Generator, *, depth_m
     """A slowly modulated delayed copy per channel (opposite LFO phases widen the image)."""
     x = np.asarray(x, np.float32)
     n = x.shape[-1]
-    t = np.arange(n, dtype=np.float32) / np.float32(sample_rate)
-    index = np.arange(n, dtype=np.int64)
-    out = np.empty_like(x)
     phase0 = rng.uniform(0, 2 * np.pi)
+    # One LFO for every channel: channel c runs at phase0 + pi * c, i.e. (-1)^c times it.
+    lfo = np.arange(n, dtype=np.float32)
+    lfo *= np.float32(2 * np.pi * rate_hz / sample_rate)
+    lfo += np.float32(phase0)
+    np.sin(lfo, out=lfo)
+    index = np.arange(n, dtype=np.int32 if n < 2**31 - 2 else np.int64)
+    per_ms = sample_rate / 1000.0
+    out = np.empty_like(x)
+    delay, whole = np.empty_like(lfo), np.empty_like(lfo)
     for ch in range(x.shape[0]):
-        delay = (base_ms + depth_ms * np.sin(np.float32(2 * np.pi * rate_hz) * t
-                                             + np.float32(phase0 + np.pi * ch))) \
-            * np.float32(sample_rate / 1000.0)
+        np.multiply(lfo, np.float32((-1) ** ch * depth_ms * per_ms), out=delay)
+        delay += np.float32(base_ms * per_ms)
         # Split the (small) delay, not the (large) position, into whole and fractional samples, so
         # the interpolation weight keeps float32 precision late in a long song.
-        whole = np.ceil(delay)
-        frac = whole - delay  # weight of the later of the two neighbours
-        i0 = index - whole.astype(np.int64)
+        np.ceil(delay, out=whole)
+        frac = np.subtract(whole, delay, out=delay)  # weight of the later of the two neighbours
+        i0 = index - whole.astype(index.dtype)
         lead = int(whole.max()) + 1  # before the first sample the delayed copy is silent
         silent = i0[:lead] < 0
         np.maximum(i0, 0, out=i0)
-        a, b = x[ch].take(i0), x[ch].take(i0 + 1)
+        a = x[ch].take(i0)
+        i0 += 1
+        b = x[ch].take(i0)
         b -= a
         b *= frac
         a += b
         a[:lead][silent] = 0.0
-        out[ch] = np.float32(1 - mix) * x[ch] + np.float32(mix) * a
+        a *= np.float32(mix)
+        np.multiply(x[ch], np.float32(1 - mix), out=out[ch])
+        out[ch] += a
     return out
 
 
