@@ -5,12 +5,26 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
+from ..mixing.dynamics import frames_to_samples
 from .score import SungNote
 
 
 def _one_pole(x: np.ndarray, seconds: float, sample_rate: int) -> np.ndarray:
     a = np.exp(-1.0 / max(1.0, seconds * sample_rate))
     return lfilter([1 - a], [1, -a], x, zi=[x[0] * a])[0] if len(x) else x
+
+
+_DRIFT_STEP = 64  # the drift (a 0.15 s one-pole noise, < 2 Hz) is drawn every 64 samples
+
+
+def _slow_drift(n_samples: int, sample_rate: int, rng: np.random.Generator, cents: float) -> np.ndarray:
+    """Slow random pitch drift ``(T,)`` float32 of standard deviation ``cents``: one-pole
+    low-passed noise drawn at sample_rate / 64 and interpolated linearly (it has nothing above
+    ~2 Hz, so the coarse grid changes nothing but the cost)."""
+    steps = n_samples // _DRIFT_STEP + 2
+    coarse = _one_pole(rng.standard_normal(steps, dtype=np.float32), 0.15, sample_rate // _DRIFT_STEP)
+    coarse *= np.float32(cents / (np.std(coarse) + 1e-12))
+    return frames_to_samples(coarse, _DRIFT_STEP, 0.0, n_samples)
 
 
 def pitch_contour(notes: list[SungNote], n_samples: int, sample_rate: int, rng: np.random.Generator,
@@ -54,8 +68,7 @@ def pitch_contour(notes: list[SungNote], n_samples: int, sample_rate: int, rng: 
     pitch = _one_pole(target, glide_seconds, sample_rate)
     # The phase needs float64 (it grows to ~1000 rad); its sine and the cents do not.
     vibrato = np.sin((np.cumsum(rate, dtype=np.float64) * (2 * np.pi / sample_rate)).astype(np.float32))
-    drift = _one_pole(rng.standard_normal(n_samples, dtype=np.float32), 0.15, sample_rate)
-    drift *= drift_cents / (np.std(drift) + 1e-12)
+    drift = _slow_drift(n_samples, sample_rate, rng, drift_cents)
     vibrato *= depth
     vibrato += drift
     pitch += vibrato * np.float32(0.01)
