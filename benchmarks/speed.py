@@ -116,6 +116,29 @@ def child(model: str, path: str, out: str) -> None:
     print(json.dumps({"wall": wall, "cpu": cpu, "load": load, "peak_mb": r1.ru_maxrss / 1024}))
 
 
+def baseline_rss(model_ref: str, env: dict[str, str]) -> str:
+    """Resident memory of the fixed costs, in a fresh process: the interpreter, ``import torch``,
+    then ``Separator(model)`` (stemkit, the model's modules and weights); the rest of a run's peak
+    is what separating costs."""
+    code = (
+        "import resource, sys\n"
+        "def rss():\n"
+        "    return next(int(l.split()[1]) // 1024 for l in open('/proc/self/status') if l.startswith('VmRSS'))\n"
+        "a = rss()\n"
+        "import torch\n"
+        "b = rss()\n"
+        "from stemkit import Separator\n"
+        "Separator(sys.argv[1], progress=False)\n"
+        "print(a, b, rss())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, model_ref], env=env, capture_output=True, text=True)
+    if done.returncode != 0 or not Path("/proc/self/status").exists():
+        return "# baseline RSS: not measured"
+    python, torch_, loaded = done.stdout.split()
+    return (f"# RSS before separating ({Path(model_ref).name}): python alone {python} MB, after import torch "
+            f"{torch_} MB, after Separator(model) {loaded} MB")
+
+
 def run_one(model_ref: str, wav: Path, out: Path, env: dict[str, str]) -> dict | str:
     proc = subprocess.run([sys.executable, __file__, "--child", model_ref, str(wav), str(out)],
                           capture_output=True, text=True, env=env)
@@ -182,6 +205,7 @@ def main() -> None:
     results: dict[str, dict[float, dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         refs = {m: prepare_model(m, Path(tmp) / "models" / Path(m).name, env) for m in models}
+        print(baseline_rss(refs[models[0]], env), flush=True)
         for seconds in sorted(lengths):
             wav = Path(tmp) / f"in_{int(seconds)}.wav"
             make_input(wav, seconds)

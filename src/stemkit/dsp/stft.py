@@ -161,9 +161,9 @@ class FrameOverlapAdd:
         n = block.shape[-1]
         flat = block.reshape(-1, block.shape[-2], n)
         frames = torch.fft.irfft(flat, n=self.n_fft, dim=-2).transpose(-1, -2)  # (B, n, n_fft)
-        pieces = (frames * self.window).reshape(flat.shape[0], n, self.ratio, self.hop)
-        for j in range(self.ratio):
-            self.summed[:, first + j : first + j + n] += pieces[:, :, j]
+        for j in range(self.ratio):  # windowed while adding: no windowed copy of the frames
+            piece = slice(j * self.hop, (j + 1) * self.hop)
+            self.summed[:, first + j : first + j + n].addcmul_(frames[..., piece], self.window[piece])
 
     def result(self) -> torch.Tensor:
         """The waveform ``(*lead, length)``: the centred samples over the summed squared windows."""

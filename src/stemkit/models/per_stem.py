@@ -103,18 +103,16 @@ class PerStem(SeparationModel):
         picks = [(part, self.parts[part].sources.index(stem)) for stem, part in self.choose.items()]
         ola = FrameOverlapAdd((batch, len(picks), channels), frames, length, stft.n_fft, stft.hop, stft.window,
                               dtype=mix.dtype, device=mix.device)
-        spec_ri = torch.view_as_real(spec)  # (B, C, F, N, 2): a real mask scales both parts
         for first in range(0, frames, FRAME_BLOCK):
             block = slice(first, min(first + FRAME_BLOCK, frames))
             part_masks = {name: get(block) for name, get in masks_of.items()}  # (B, S_part, C or 1, F, n)
-            mix_block = spec_ri[:, :, :, block]
-            n = mix_block.shape[3]
+            mix_block = spec[..., block]
             # Frames-major like the STFT, so the inverse FFT runs along contiguous bins.
-            estimates = torch.empty(batch, len(picks), channels, n, spec.shape[2], 2, dtype=mix.dtype,
-                                    device=mix.device).transpose(3, 4)
+            estimates = torch.empty(batch, len(picks), channels, mix_block.shape[-1], spec.shape[2],
+                                    dtype=spec.dtype, device=spec.device).transpose(3, 4)
             for s, (part, index) in enumerate(picks):
-                torch.mul(mix_block, part_masks[part][:, index].unsqueeze(-1), out=estimates[:, s])
-            ola.add(first, torch.view_as_complex(estimates))
+                torch.mul(mix_block, part_masks[part][:, index], out=estimates[:, s])  # complex x real mask
+            ola.add(first, estimates)
         return ola.result()
 
     def _forward_parts(self, mix: torch.Tensor) -> torch.Tensor:

@@ -35,6 +35,9 @@ folder's sidecar (``benchmarks/realism.py`` does so for its lever rows) needs no
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -68,6 +71,12 @@ def hpss_magnitudes(mag: torch.Tensor, time_kernel: int, freq_kernel: int) -> tu
     Sustained partials survive a median across frames; drum hits survive a median across bins.
     """
     return median_filter(mag, time_kernel, dim=-1), median_filter(mag, freq_kernel, dim=-2)
+
+
+@lru_cache(maxsize=1)
+def _prior_pool() -> ThreadPoolExecutor:
+    """One worker thread for the classical prior, started on first use."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="stemkit-prior")
 
 
 def _softmax_over_sources_(logits: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -183,7 +192,7 @@ class RefMasker(SeparationModel):
             mid = (low[:, 0] + low[:, 1]).abs() / 2
             side = (low[:, 0] - low[:, 1]).abs() / 2
             maps.append(torch.stack([mid, side], dim=1))
-        x = torch.log1p(torch.cat(maps, dim=1))  # (B, K, Fb, N)
+        x = torch.log1p(maps[0] if len(maps) == 1 else torch.cat(maps, dim=1))  # (B, K, Fb, N)
         batch, _, _, frames = x.shape
         return x.permute(0, 3, 1, 2).reshape(batch, frames, -1)
 
@@ -241,11 +250,19 @@ class RefMasker(SeparationModel):
         masks are stored there, so a classical part with the same settings reuses them.
         """
         batch, channels, bins, _ = spec.shape
+        # The classical prior is numpy (one core) and the network torch: with two or more threads
+        # they run side by side (same numbers, less wall time).
+        prior_job = None
+        if self._prior is not None and torch.get_num_threads() > 1 and os.environ.get("STEMKIT_PRIOR_THREAD", "1") != "0":
+            prior_job = _prior_pool().submit(self.prior_log_masks, spec, shared)
         x = (self.input_features(spec) + self.input_shift) * self.input_scale
         h = self.encode(x)
         r, _ = self.rnn(h)
         hidden = torch.cat([h, r], dim=-1)  # (B, N, 2 * hidden)
-        prior = self.prior_log_masks(spec, shared) if self._prior is not None else None  # (B, S, 1, F, N)
+        if prior_job is not None:
+            prior = prior_job.result()
+        else:
+            prior = self.prior_log_masks(spec, shared) if self._prior is not None else None  # (B, S, 1, F, N)
         temperature = self.temperature if not self.training else 1.0
 
         def masks_of(frames: slice) -> torch.Tensor:
