@@ -103,18 +103,18 @@ def _sound_end(audio: np.ndarray) -> int:
 
 def _add_copy(out: torch.Tensor, audio: torch.Tensor, note: PlannedNote, gain: float,
               fade: torch.Tensor) -> None:
-    """Add ``gain`` x the class's ``audio`` (L, 2) into ``out`` (T, 2) at the note's onset."""
+    """Add ``gain`` x the class's ``audio`` (2, L) into ``out`` (2, T) at the note's onset."""
     start = note.onset
-    end = min(len(out), start + len(audio))
+    end = min(out.shape[1], start + audio.shape[1])
     if end <= start:
         return
     cut = end if note.choke is None else min(end, note.choke)
     if cut > start:
         # out += gain * audio in one fused pass, no temporary (torch; numpy needs two)
-        out[start:cut].add_(audio[: cut - start], alpha=gain)
+        out[:, start:cut].add_(audio[:, : cut - start], alpha=gain)
     if cut < end:  # choked: TinySoundFont's fast release from the choke on
         k = min(len(fade), end - cut)
-        out[cut:cut + k].addcmul_(audio[cut - start: cut - start + k], fade[:k, None], value=gain)
+        out[:, cut:cut + k].addcmul_(audio[:, cut - start: cut - start + k], fade[:k], value=gain)
 
 
 def _silence_channel(sf, chan: int) -> None:
@@ -132,7 +132,7 @@ def _silence_channel(sf, chan: int) -> None:
 def render_cached(synth, sf, chan: int, events: EventList, regions: tuple[Region, ...],
                   n_samples: int, sample_rate: int, *, grid: int = DURATION_GRID,
                   velocity_grid: int = VELOCITY_GRID) -> np.ndarray | None:
-    """``(n_samples, 2)`` float32 interleaved, or None when the track needs the event path.
+    """``(2, n_samples)`` float32, or None when the track needs the event path.
 
     ``synth``/``sf`` are a silent TinySoundFont synth with the program selected on ``chan``.
     """
@@ -158,14 +158,14 @@ def render_cached(synth, sf, chan: int, events: EventList, regions: tuple[Region
     fade = torch.exp(torch.arange(n_fade, dtype=torch.float32) * (-9.226 / n_fade))  # -80 dB at the end
     if len(notes) < MIN_NOTES_PER_CLASS * len(classes):
         return None
-    out = torch.zeros((n_samples, 2), dtype=torch.float32)
+    out = torch.zeros((2, n_samples), dtype=torch.float32)  # planar: the copies add whole rows
     with one_thread():
         for key, members in classes.items():
             ref = members[0]
             limit = max(_needed(m, n_samples, n_fade) for m in members)
             audio = _render_note(synth, sf, chan, ref.key, ref.velocity, holds[key], limit)
             _silence_channel(sf, chan)
-            audio_t = torch.from_numpy(audio)
+            audio_t = torch.from_numpy(np.ascontiguousarray(audio.T))  # (2, L), once per class
             for m in members:
                 _add_copy(out, audio_t, m, m.velocity / ref.velocity, fade)
     return out.numpy()

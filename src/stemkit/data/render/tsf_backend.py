@@ -87,7 +87,7 @@ def render_tsf(events: EventList, *, program: int, is_drum: bool, soundfont: str
         cached = None if regions is None else render_cached(synth, sf, chan, events, regions,
                                                             n_samples, int(sample_rate))
         if cached is not None:
-            return np.ascontiguousarray(cached.T)
+            return cached
     return _render_events(synth, sf, chan, events, n_samples)
 
 
