@@ -36,6 +36,9 @@ def _raw(name):
     ("speech_voice", {"speech_voice_probability": 0.35, "vocal_synth_probability": 0.35}),
     ("avldrums", {"drum_soundfonts": ["@avldrums"]}),
     ("bus_s3", {}),
+    ("levers_s3", {"drum_soundfonts": ["@avldrums"], "speech_voice_probability": 0.35,
+                   "vocal_synth_probability": 0.35, "stem_levels": "real",
+                   "codec": {"probability": 0.8, "formats": ["mp3", "aac"], "bitrate_kbps": [96, 256]}}),
 ])
 def test_rendered_rows_change_only_their_lever(name, lever):
     bus, row = _raw("bus")["render"], _raw(name)["render"]
