@@ -3,13 +3,16 @@ at every onset (sample-exact).
 
 TinySoundFont sums independent voices, and a voice's audio depends only on its note: key, the
 regions it plays, how long it is held, and velocity, which is a plain gain unless the region's
-modulation envelope (pitch/filter) has a velocity-scaled attack. Drum grooves, bass lines and
-comping repeat the same few notes, so a 30 s track needs a tenth of the voice-samples. What
-differs from rendering the events one after another (measured in ``tests/data_render``):
+modulation envelope (pitch/filter) has a velocity-scaled attack. Drum grooves, bass lines, comping
+and pads repeat the same few notes (a generated 30 s drum track: ~200 notes, ~10 distinct), so
+most voice-samples are rendered once and copied. What differs from rendering the events one after
+another (measured in ``tests/data_render`` and docs/rendering.md):
 
 - **durations** are held for a multiple of ``grid`` samples (default 64: the block on which
   TinySoundFont itself updates envelopes), so a note-off moves by at most 32 samples (0.7 ms);
-- **velocity** is a gain on the class's first note (exact up to float32 rounding);
+- **velocity** is a gain on the class's first note (exact up to float32 rounding); where the
+  region's modulation envelope scales its attack with velocity, velocities share a render only
+  within a bin of ``velocity_grid`` (8: that attack differs by at most 8/144 of its length);
 - **exclusive classes** (hi-hat choke): a choked copy fades out over TinySoundFont's 10 ms fast
   release, following the voice rules replayed in :mod:`.note_plan`;
 - **envelope blocks**: TinySoundFont steps envelopes every 64 samples from the start of each render
@@ -18,7 +21,8 @@ differs from rendering the events one after another (measured in ``tests/data_re
 - there is no voice limit (the event path steals voices past 256 sounding at once).
 
 Tracks the cache cannot reproduce (controllers or bends after the first note, pedals, notes
-mixing exclusive classes) fall back to event-by-event rendering.
+mixing exclusive classes), and tracks with fewer than ``MIN_NOTES_PER_CLASS`` notes per distinct
+note (where it would not pay), fall back to event-by-event rendering.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ def _needed(note: PlannedNote, n_samples: int, n_fade: int) -> int:
 def _class_key(note: PlannedNote, hold: int, regions: tuple[Region, ...], velocity_grid: int) -> tuple:
     # Velocity scales the gain (applied to each copy) and, for regions whose modulation envelope
     # moves pitch or filter, that envelope's attack time by (145 - v) / 144: velocities within
-    # one ``velocity_grid`` bin give attack times within 100 * grid / 144 % of each other.
+    # one ``velocity_grid`` bin give attack times within grid / 144 of that attack of each other.
     shaped = any(regions[i].velocity_shapes_sound for i in note.regions)
     return note.key, note.regions, hold, note.velocity // velocity_grid if shaped else None
 
@@ -140,11 +144,6 @@ def render_cached(synth, sf, chan: int, events: EventList, regions: tuple[Region
     if planned is None:
         return None
     setup, notes = planned
-    for kind, a, b in setup:
-        if kind == CONTROL:
-            synth.control_change(chan, a, b)
-        elif kind == PITCH_BEND:
-            synth.pitchbend(chan, a + 8192)
     n_fade = max(1, int(FAST_RELEASE_SECONDS * sample_rate))
     classes: dict[tuple, list[PlannedNote]] = {}
     holds: dict[tuple, int] = {}
@@ -155,9 +154,14 @@ def render_cached(synth, sf, chan: int, events: EventList, regions: tuple[Region
         key = _class_key(note, hold, regions, velocity_grid)
         classes.setdefault(key, []).append(note)
         holds[key] = hold
-    fade = torch.exp(torch.arange(n_fade, dtype=torch.float32) * (-9.226 / n_fade))  # -80 dB at the end
     if len(notes) < MIN_NOTES_PER_CLASS * len(classes):
         return None
+    for kind, a, b in setup:  # channel set-up before the first note, applied once
+        if kind == CONTROL:
+            synth.control_change(chan, a, b)
+        elif kind == PITCH_BEND:
+            synth.pitchbend(chan, a + 8192)
+    fade = torch.exp(torch.arange(n_fade, dtype=torch.float32) * (-9.226 / n_fade))  # -80 dB at the end
     out = torch.zeros((2, n_samples), dtype=torch.float32)  # planar: the copies add whole rows
     with one_thread():
         for key, members in classes.items():
