@@ -110,21 +110,28 @@ class MaskingSeparator(SeparationModel):
         return masks
 
     def mask_frames(self, spec: torch.Tensor, shared: dict | None = None):
-        """Mixture STFT ``(B, C, F, N)`` -> ``masks_of(frames: slice) -> (B, S, C or 1, F, n)``:
-        :meth:`spectral_masks` (computed here, for every frame: the median filters need context),
-        handed out by blocks of frames."""
-        masks = self.spectral_masks(spec, shared)
-        return lambda frames: masks[..., frames]
+        """Mixture STFT ``(B, C, F, N)`` -> ``masks_of(frames: slice) -> (B, S, C or 1, F, n)``, the
+        :meth:`spectral_masks` of a block of frames. :meth:`batch_masks` run here, for every frame
+        (the median filters need context); the residual stem's mask is made per block."""
+        masks = self.batch_masks(spec, shared)
+        return lambda frames: self._with_residual(masks[..., frames])
 
     def spectral_masks(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
         """The masks whose products with ``spec (B, C, F, N)`` invert to :meth:`forward`'s stems,
         ``(B, S, C or 1, F, N)``: :meth:`batch_masks` with the residual stem's mask replaced by 1 minus
         the others (:meth:`separate_one` makes that stem the input minus the others)."""
-        masks = self.batch_masks(spec, shared).clone()
+        return self._with_residual(self.batch_masks(spec, shared))
+
+    def _with_residual(self, masks: torch.Tensor) -> torch.Tensor:
+        """A copy of ``masks (B, S, ...)`` whose residual stem is 1 minus the others."""
+        out = masks.clone()
         residual = self.residual_index % len(self.sources)
-        others = [j for j in range(len(self.sources)) if j != residual]
-        masks[:, residual] = 1.0 - masks[:, others].sum(dim=1)
-        return masks
+        others = [masks[:, j] for j in range(len(self.sources)) if j != residual]
+        total = others[0].clone()
+        for other in others[1:]:  # explicit additions: a sum over a strided axis is slow here
+            total += other
+        out[:, residual] = 1.0 - total
+        return out
 
     def separate_one(self, mix: torch.Tensor) -> torch.Tensor:
         """``mix (C, T)`` -> stems ``(S, C, T)`` that sum to ``mix``."""
