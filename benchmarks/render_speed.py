@@ -7,6 +7,11 @@ to decompress), and that one-off cost is printed on its own line.
 
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 5 --duration 30
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 5 --preset dry --no-singer
+    OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 6 --compare-note-cache
+
+``--compare-note-cache`` renders every track of the generated songs with every SoundFont of the
+pool both ways (note cache and event by event, alternating track by track) and prints how far
+apart they are and the synthesis CPU time of each.
 """
 
 from __future__ import annotations
@@ -52,12 +57,17 @@ def main() -> None:
     p.add_argument("--backend", choices=("tinysoundfont", "fluidsynth"), default="tinysoundfont")
     p.add_argument("--bundled-only", action="store_true", help="only pretty_midi's TimGM6mb.sf2")
     p.add_argument("--no-singer", action="store_true", help="vocal_synth_probability = 0")
+    p.add_argument("--compare-note-cache", action="store_true",
+                   help="compare the note cache with the event path, track by track, and exit")
     p.add_argument("--no-note-cache", action="store_true",
                    help="note_cache = false: TinySoundFont renders every track event by event")
     args = p.parse_args()
 
     cfg = preset(args.preset)
     cfg.duration, cfg.backend = args.duration, args.backend
+    if args.compare_note_cache:
+        compare_note_cache(args, cfg)
+        return
     if args.bundled_only:
         from stemkit.data.render.soundfonts import bundled_soundfont
 
@@ -99,6 +109,69 @@ def main() -> None:
     print(f"{'other (sums, metadata)':24s} {other:8.2f} {other / audio:8.4f}")
     print(f"{'TOTAL':24s} {cpu:8.2f} {cpu / audio:8.4f} {audio / cpu:17.1f}   (wall {wall:.2f} s)")
     print(f"SoundFont loading, once per process (not in TOTAL): {load:.2f} cpu s")
+
+
+def _spectrum_db(x: np.ndarray, n_fft: int = 4096) -> np.ndarray:
+    mono = x.mean(axis=0)
+    k = len(mono) // n_fft
+    frames = mono[: k * n_fft].reshape(k, n_fft) * np.hanning(n_fft)
+    return 10 * np.log10(np.mean(np.abs(np.fft.rfft(frames, axis=1)) ** 2, axis=0) + 1e-20)
+
+
+def _envelope_db(x: np.ndarray, frame: int = 441) -> np.ndarray:
+    power = np.mean(x ** 2, axis=0)
+    k = len(power) // frame
+    return 10 * np.log10(power[: k * frame].reshape(k, frame).mean(axis=1) + 1e-12)
+
+
+def compare_note_cache(args, cfg) -> None:
+    """Every track of songs ``seed..seed+songs`` with every SoundFont, both ways."""
+    from stemkit.data.render.events import instrument_events
+    from stemkit.data.render.sf2_presets import preset_regions
+    from stemkit.data.render.soundfonts import resolve_soundfonts
+    from stemkit.data.render.tsf_backend import _synth, render_tsf
+    from stemkit.data.songgen.generator import generate_song
+
+    fonts = [str(f) for f in resolve_soundfonts(cfg.soundfonts, discover=cfg.discover_soundfonts)]
+    for font in fonts:
+        _synth(font, cfg.sample_rate)
+        preset_regions(font)
+    sr, n = cfg.sample_rate, round(args.duration * cfg.sample_rate)
+    cpu = {False: 0.0, True: 0.0}
+    rows, tracks = [], 0
+    for seed in range(args.seed, args.seed + args.songs):
+        song = generate_song(seed, args.duration, cfg.generator)
+        for font in fonts:
+            for inst in (i for i in song.midi.instruments if i.notes):
+                events = instrument_events(inst, sr)
+                out = {}
+                for cache in (False, True):
+                    t = time.process_time()
+                    out[cache] = render_tsf(events, program=inst.program, is_drum=inst.is_drum,
+                                            soundfont=font, sample_rate=sr, n_samples=n, note_cache=cache)
+                    cpu[cache] += time.process_time() - t
+                tracks += 1
+                plain, cached = out[False], out[True]
+                if np.array_equal(plain, cached):
+                    continue  # the track took the event path
+                err = 10 * np.log10(np.sum((plain - cached) ** 2) / (np.sum(plain ** 2) + 1e-20) + 1e-20)
+                sp, sc = _spectrum_db(plain), _spectrum_db(cached)
+                loud = sp > sp.max() - 60
+                ep, ec = _envelope_db(plain), _envelope_db(cached)
+                diff = np.abs(ep - ec)[ep > ep.max() - 40]
+                rows.append((err, np.abs(sp - sc)[loud].mean(), np.median(diff),
+                             np.percentile(diff, 95), np.percentile(diff, 99)))
+    r = np.array(rows)
+    audio = args.songs * len(fonts) * args.duration
+    print(f"{args.songs} songs x {len(fonts)} SoundFonts x {args.duration:g} s: {len(rows)} of "
+          f"{tracks} tracks went through the note cache")
+    names = ("difference energy (dB re track)", "long-term spectrum mean |dB|",
+             "10 ms envelope median |dB|", "10 ms envelope p95 |dB|", "10 ms envelope p99 |dB|")
+    for i, name in enumerate(names):
+        print(f"{name:34s} median {np.median(r[:, i]):8.3f}   worst {r[:, i].max():8.3f}")
+    for cache in (False, True):
+        print(f"synthesis cpu, {'note cache' if cache else 'event path'}: {cpu[cache]:.2f} s "
+              f"({audio / max(cpu[cache], 1e-9):.1f}x real time per core)")
 
 
 if __name__ == "__main__":
