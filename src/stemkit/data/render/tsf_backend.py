@@ -65,7 +65,7 @@ def _regions(soundfont: str, sf, chan: int):
         presets = preset_regions(soundfont)
         index = sf.channel_get_preset_index(chan)
         return presets[index] if 0 <= index < len(presets) else None
-    except (OSError, ValueError, KeyError, AttributeError, struct.error):  # -> the event path
+    except (OSError, ValueError, KeyError, IndexError, AttributeError, struct.error):  # event path
         return None
 
 
