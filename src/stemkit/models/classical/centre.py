@@ -11,7 +11,6 @@ the REPET-SIM foreground stands in for it.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from ..registry import register
 from .masking import MaskingSeparator, band_weight, stack_masks
@@ -42,14 +41,21 @@ def centre_similarity(spec: np.ndarray, smoothing: int = 1) -> np.ndarray:
     cross = lr * rr + li * ri
     power = lr * lr + li * li + rr * rr + ri * ri
     if smoothing > 1:
+        from scipy.ndimage import uniform_filter1d  # only here: scipy.ndimage costs every model ~20 MB
+
         cross = uniform_filter1d(cross, smoothing, axis=-1)
         power = uniform_filter1d(power, smoothing, axis=-1)
-    return 2.0 * cross / np.maximum(power, 1e-20)
+    cross *= 2.0  # in place: same operations as 2 * cross / max(power, tiny), fewer temporaries
+    cross /= np.maximum(power, 1e-20, out=power)
+    return cross
 
 
 def centre_mask(spec: np.ndarray, sharpness: float = 2.0, smoothing: int = 1) -> np.ndarray:
     """Soft mask ``(F, N)`` in [0, 1] of the centre-panned part of a stereo STFT ``(2, F, N)``."""
-    return np.clip(centre_similarity(spec, smoothing), 0.0, 1.0) ** sharpness
+    mask = centre_similarity(spec, smoothing)  # a fresh array: clipped and raised in place
+    np.clip(mask, 0.0, 1.0, out=mask)
+    mask **= sharpness
+    return mask
 
 
 @register("centre", description="Vocals vs. accompaniment by stereo centre extraction (no training)")

@@ -111,6 +111,8 @@ class Classical4(MaskingSeparator):
             score = cues[0]
         else:
             score = np.mean(cues, axis=0) if cue == "mean" else np.prod(cues, axis=0)
+        if self.vocal_gain == 1.0:
+            return score  # every cue is already in [0, 1]
         return np.clip(self.vocal_gain * score, 0.0, 1.0)
 
     def masks(self, spec: np.ndarray) -> np.ndarray:
