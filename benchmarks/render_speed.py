@@ -8,6 +8,7 @@ to decompress), and that one-off cost is printed on its own line.
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 5 --duration 30
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 5 --preset dry --no-singer
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 6 --compare-note-cache
+    OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 4 --reverb-mode track
 
 ``--compare-note-cache`` renders every track of the generated songs with every SoundFont of the
 pool both ways (note cache and event by event, alternating track by track) and prints how far
@@ -61,6 +62,10 @@ def main() -> None:
                    help="compare the note cache with the event path, track by track, and exit")
     p.add_argument("--no-note-cache", action="store_true",
                    help="note_cache = false: TinySoundFont renders every track event by event")
+    p.add_argument("--reverb-mode", choices=("stem", "track"), default=None,
+                   help="mixing.reverb_mode: one reverb per stem (default) or per track")
+    p.add_argument("--fine-stems", action="store_true",
+                   help="render fine-class stems too (as stemkit synth --fine-stems)")
     args = p.parse_args()
 
     cfg = preset(args.preset)
@@ -75,10 +80,12 @@ def main() -> None:
     if args.no_singer:
         cfg.vocal_synth_probability = 0.0
     cfg.note_cache = not args.no_note_cache
+    if args.reverb_mode:
+        cfg.mixing.reverb_mode = args.reverb_mode
     # Wrap each stage where render_song looks it up, so the per-stage split adds up.
     corpus.render_instrument = _timed("synthesis (SoundFont)", corpus.render_instrument)
     corpus.sing_instrument = _timed("singer", corpus.sing_instrument)
-    corpus.mix_tracks = _timed("mixing", corpus.mix_tracks)
+    corpus.mix_stems = _timed("mixing", corpus.mix_stems)
     src = corpus._GeneratorSource(cfg.generator)
     src.song = _timed("song generation", src.song)
 
@@ -92,16 +99,17 @@ def main() -> None:
             _synth(str(font), cfg.sample_rate)
             preset_regions(str(font))  # the note cache's view of the presets, also once per process
     load = time.process_time() - load
-    corpus.render_song(10_000 + args.seed, cfg, src)  # warm-up: imports, caches
+    corpus.render_song(10_000 + args.seed, cfg, src, fine_stems=args.fine_stems)  # warm-up
     CPU.clear()
     wall, cpu = time.perf_counter(), time.process_time()
     for k in range(args.songs):
-        corpus.render_song(args.seed + k, cfg, src)
+        corpus.render_song(args.seed + k, cfg, src, fine_stems=args.fine_stems)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     audio = args.songs * args.duration
     print(f"{args.songs} songs x {args.duration:g} s, preset {args.preset}, backend {args.backend}, "
           f"singer {'off' if args.no_singer else f'p={cfg.vocal_synth_probability}'}, "
-          f"note cache {'on' if cfg.note_cache else 'off'}")
+          f"note cache {'on' if cfg.note_cache else 'off'}, reverb per {cfg.mixing.reverb_mode}"
+          f"{', fine stems' if args.fine_stems else ''}")
     print(f"{'stage':24s} {'cpu s':>8s} {'RTF':>8s} {'x real time/core':>17s}")
     for name, sec in sorted(CPU.items(), key=lambda kv: -kv[1]):
         print(f"{name:24s} {sec:8.2f} {sec / audio:8.4f} {audio / max(sec, 1e-9):17.1f}")

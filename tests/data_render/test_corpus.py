@@ -25,7 +25,7 @@ def test_make_song_is_the_chunk_pool_callable_and_deterministic():
 
 
 def test_mixture_is_the_exact_sum_and_fine_stems_sum_to_groups():
-    song = render_song(7, {"duration": 3.0, "vocal_synth_probability": 1.0})
+    song = render_song(7, {"duration": 3.0, "vocal_synth_probability": 1.0}, fine_stems=True)
     assert np.array_equal(song.mixture, _sum(song.stems))
     for group, classes in song.meta["fine_classes"].items():
         parts = [song.fine[c] for c in classes]

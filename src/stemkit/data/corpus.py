@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, MissingToolError
-from .mixing.chain import mix_tracks
+from .mixing.chain import mix_stems
 from .render.config import RenderConfig
 from .render.instruments import STEM_GROUPS, fine_class, stem_group
 from .render.soundfonts import choose_soundfont, resolve_soundfonts
@@ -115,8 +115,14 @@ def _release_stuck_notes(pm) -> None:
             note.end = min(note.end, note.start + MAX_NOTE_SECONDS)
 
 
-def render_song(seed: int, config=None, source=None) -> RenderedSong:
-    """Render song ``seed`` from ``source`` (default: the generator) with ``config``."""
+def render_song(seed: int, config=None, source=None, *, fine_stems: bool = False) -> RenderedSong:
+    """Render song ``seed`` from ``source`` (default: the generator) with ``config``.
+
+    ``fine_stems``: also return the fine-class stems (``song.fine``), each an exact part of its
+    group's stem; the mixer then renders one reverb per fine class instead of one per group
+    (slower when a group holds several classes). They are also kept with a codec or
+    ``mixing.reverb_mode: track``; otherwise ``song.fine`` is empty.
+    """
     cfg = _config(config)
     source = source or _GeneratorSource(cfg.generator)
     if isinstance(source, _GeneratorSource) and source.config is None:
@@ -167,18 +173,26 @@ def render_song(seed: int, config=None, source=None) -> RenderedSong:
     if not tracks:
         raise ConfigError(f"song {seed} has no notes")
     mixing = _real_levels(cfg, seed) if cfg.stem_levels == "real" else cfg.mixing
-    mixed, mix_meta = mix_tracks(tracks, [d["stem"] for d in track_meta], mixing, sr, _rng(seed, 2))
+    classes = sorted({d["fine_class"] for d in track_meta})
+    # The unit the mixer renders (and reverberates) at once: the fine-class stem when those are
+    # kept (written with --fine-stems, or each sent through a codec), else the stem group.
+    per_class = fine_stems or bool(cfg.codec) or mixing.reverb_mode == "track"
+    unit = "fine_class" if per_class else "stem"
+    mixed, mix_meta = mix_stems(tracks, [d["stem"] for d in track_meta],
+                                [d[unit] for d in track_meta], mixing, sr, _rng(seed, 2))
     for d, p in zip(track_meta, mix_meta["tracks"]):
         d["mix"] = p
-    classes = sorted({d["fine_class"] for d in track_meta})
-    fine = {c: exact_sum([a for a, d in zip(mixed, track_meta) if d["fine_class"] == c], (2, n))
-            for c in classes}
     codec_meta = None
-    if cfg.codec:  # each fine-class stem through an encoder and back; the sums below stay exact
-        from .codec import CodecConfig, codec_round_trips
+    if per_class:
+        fine = {c: mixed[c] for c in classes}
+        if cfg.codec:  # each fine-class stem through an encoder and back; the sums below stay exact
+            from .codec import CodecConfig, codec_round_trips
 
-        fine, codec_meta = codec_round_trips(fine, sr, CodecConfig.from_dict(cfg.codec), _rng(seed, 4))
-    stems = {g: exact_sum([fine[c] for c in classes if stem_group(c) == g], (2, n)) for g in STEM_GROUPS}
+            fine, codec_meta = codec_round_trips(fine, sr, CodecConfig.from_dict(cfg.codec), _rng(seed, 4))
+        stems = {g: exact_sum([fine[c] for c in classes if stem_group(c) == g], (2, n)) for g in STEM_GROUPS}
+    else:
+        fine = {}
+        stems = {g: mixed[g] if g in mixed else np.zeros((2, n), np.float32) for g in STEM_GROUPS}
     mixture = exact_sum([stems[g] for g in STEM_GROUPS], (2, n))
     meta = {"seed": int(seed), "sample_rate": sr, "duration_s": n / sr, "source": info,
             "backend": backend, "soundfonts": sorted({d["soundfont"] for d in track_meta if "soundfont" in d}),
@@ -186,7 +200,7 @@ def render_song(seed: int, config=None, source=None) -> RenderedSong:
                                                    for g in STEM_GROUPS},
             **({"codec": codec_meta} if codec_meta else {}),
             "mix": {"room": mix_meta["room"], "stem_levels_db": mix_meta["stem_levels_db"],
-                    "bus": mix_meta["bus"]}, "config": cfg.to_dict()}
+                    "bus": mix_meta["bus"], "reverb_mode": mixing.reverb_mode, "mixed_per": unit}, "config": cfg.to_dict()}
     return RenderedSong(stems, fine, mixture, pm, meta)
 
 
@@ -219,6 +233,8 @@ def write_song(song: RenderedSong, folder: str | Path, *, fine_stems: bool = Fal
     """Write a song folder: stems, mixture, ``song.mid``, ``meta.json`` (all atomically)."""
     from ..audio import write_audio
 
+    if fine_stems and not song.fine:
+        raise ValueError("the song was rendered without fine stems: render_song(..., fine_stems=True)")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     sr = song.meta["sample_rate"]
@@ -277,7 +293,7 @@ def _job(args) -> str:
     index, seed, split, out, cfg_dict, source_spec, fine_stems = args
     cfg = RenderConfig.from_dict(cfg_dict)
     source = song_source(*source_spec) if source_spec[0] != "generator" else None
-    song = render_song(seed, cfg, source)
+    song = render_song(seed, cfg, source, fine_stems=fine_stems)
     folder = Path(out) / split / f"song_{index:05d}_seed{seed}"
     write_song(song, folder, fine_stems=fine_stems)
     return str(folder)

@@ -2,7 +2,8 @@
 
 Order per track: level -> compression -> saturation -> chorus -> delay, then the linear stage
 EQ -> width -> pan -> reverb (one synthetic room per song, a wet amount per track) as one pass of
-block FFTs (:mod:`.linear_stage`). Then one bus gain curve (glue compression, limiter) and one peak
+block FFTs (:mod:`.linear_stage`); :func:`mix_stems` sums the linear stages of the tracks written
+into one stem and computes that stem's reverb once (:mod:`.stem_stage`). Then one bus gain curve (glue compression, limiter) and one peak
 scale are applied to every track alike, so every sum of stems written afterwards is still exactly
 the mixture.
 """
@@ -17,9 +18,12 @@ from .dynamics import bus_gain, compress
 from .filters import random_eq
 from .linear_stage import linear_stage
 from .measure import active_rms, energy, peak
+from ..render.stems import exact_sum
 from .reverb import Room, room_impulse_response
+from .stem_stage import LinearTrack, render_stem
 
-__all__ = ["active_rms", "draw_stem_levels", "draw_track_params", "mix_tracks", "process_track"]
+__all__ = ["active_rms", "draw_stem_levels", "draw_track_params", "mix_stems", "mix_tracks",
+           "nonlinear_stage", "process_track"]
 
 _CENTRED = ("drums", "bass", "vocals")  # mixed near the centre, as in commercial music
 
@@ -72,9 +76,21 @@ def draw_track_params(rng: np.random.Generator, cfg: MixConfig, stem: str,
 def process_track(x: np.ndarray, p: dict, sample_rate: int, rng: np.random.Generator,
                   room: Room | None) -> np.ndarray:
     """One track ``(2, T)`` through the chain described by ``p``; unit-RMS input level reference."""
+    y = nonlinear_stage(x, p, sample_rate, rng)
+    if y is None:
+        return np.array(x, np.float32)  # a copy: the bus scales the returned tracks in place
+    wet = p.get("reverb_wet", 0.0) if room is not None else 0.0
+    return linear_stage(y, sample_rate, eq=p.get("eq"), width=p.get("width", 1.0),
+                        pan=p.get("pan", 0.0), room=room, wet=wet)
+
+
+def nonlinear_stage(x: np.ndarray, p: dict, sample_rate: int,
+                    rng: np.random.Generator) -> np.ndarray | None:
+    """Level, compression, saturation, chorus and delay of one track ``(2, T)``; None when the
+    track is silent (it then bypasses the chain)."""
     rms = active_rms(x, sample_rate)
     if rms == 0.0:
-        return np.array(x, np.float32)  # a copy: the bus scales the returned tracks in place
+        return None
     y = np.asarray(x, np.float32) * np.float32(10 ** (p["level_db"] / 20) * 0.1 / rms)
     if "compression" in p:
         y = compress(y, sample_rate, **p["compression"])
@@ -84,9 +100,7 @@ def process_track(x: np.ndarray, p: dict, sample_rate: int, rng: np.random.Gener
         y = chorus(y, sample_rate, rng, **p["chorus"])
     if "delay" in p:
         y = echo(y, sample_rate, **p["delay"])
-    wet = p.get("reverb_wet", 0.0) if room is not None else 0.0
-    return linear_stage(y, sample_rate, eq=p.get("eq"), width=p.get("width", 1.0),
-                        pan=p.get("pan", 0.0), room=room, wet=wet)
+    return y
 
 
 def _running_sum(signals: list[np.ndarray]) -> np.ndarray:
@@ -98,23 +112,21 @@ def _running_sum(signals: list[np.ndarray]) -> np.ndarray:
     return acc
 
 
-def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sample_rate: int,
-               rng: np.random.Generator) -> tuple[list[np.ndarray], dict]:
-    """Process every track ``(2, T)`` and apply the bus; returns the tracks and what was drawn."""
+def _draw_song(cfg: MixConfig, stems: list[str], sample_rate: int, rng: np.random.Generator):
+    """The song's room (one for every track), stem levels and per-track settings."""
     room_meta, room = None, None
     if cfg.enabled and cfg.reverb_probability > 0:
         room_meta = {"t60": _u(rng, cfg.reverb_t60), "predelay": _u(rng, (0.0, 0.03))}
         room = Room(room_impulse_response(rng, sample_rate, **room_meta))
     levels = draw_stem_levels(rng, cfg, stems)
     params = [draw_track_params(rng, cfg, s, levels[s], stems.count(s)) for s in stems]
-    if cfg.enabled:
-        out = [process_track(x, p, sample_rate, rng, room) for x, p in zip(tracks, params)]
-    else:  # dry: the synthesizer's own balance (MIDI velocities and volumes) is kept
-        out = [np.array(x, np.float32) for x in tracks]  # copies, scaled in place below
+    return room_meta, room, levels, params
+
+
+def _apply_bus(out: list[np.ndarray], cfg: MixConfig, sample_rate: int,
+               rng: np.random.Generator) -> dict:
+    """Scale every signal of ``out`` in place by the bus's one gain curve; returns what was drawn."""
     bus: dict = {}
-    if not out:
-        return out, {"room": room_meta, "stem_levels_db": levels if cfg.enabled else {},
-                     "tracks": params, "bus": bus}
     mix = _running_sum(out)
     gain = None
     if cfg.enabled:
@@ -130,12 +142,65 @@ def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sampl
             gain = bus_gain(mix, sample_rate, threshold_db=threshold, limit_db=limit)
             mix *= gain
     target = _u(rng, cfg.peak_db) if cfg.enabled else float(np.mean(cfg.peak_db))
-    # The bus gain and the peak scale are one curve, multiplied into every track once; the peak is
-    # that of the measuring sum (float32 rounding apart, the exact sum written later).
+    # The bus gain and the peak scale are one curve, multiplied into every signal once; the peak
+    # is that of the measuring sum (float32 rounding apart, the exact sum written later).
     scale = np.float32(10 ** (target / 20) / (peak(mix) + 1e-12))
     curve = gain * scale if gain is not None else scale
-    for x in out:  # every track is this function's own array: scale in place
+    for x in out:  # every signal is the caller's own array: scale in place
         x *= curve
     bus["peak_db"] = target
+    return bus
+
+
+def mix_tracks(tracks: list[np.ndarray], stems: list[str], cfg: MixConfig, sample_rate: int,
+               rng: np.random.Generator) -> tuple[list[np.ndarray], dict]:
+    """Process every track ``(2, T)`` on its own (its own reverb) and apply the bus; returns the
+    tracks and what was drawn."""
+    room_meta, room, levels, params = _draw_song(cfg, stems, sample_rate, rng)
+    if cfg.enabled:
+        out = [process_track(x, p, sample_rate, rng, room) for x, p in zip(tracks, params)]
+    else:  # dry: the synthesizer's own balance (MIDI velocities and volumes) is kept
+        out = [np.array(x, np.float32) for x in tracks]  # copies, scaled in place below
+    bus = _apply_bus(out, cfg, sample_rate, rng) if out else {}
     return out, {"room": room_meta, "stem_levels_db": levels if cfg.enabled else {},
                  "tracks": params, "bus": bus}
+
+
+def mix_stems(tracks: list[np.ndarray], stems: list[str], keys: list[str], cfg: MixConfig,
+              sample_rate: int, rng: np.random.Generator) -> tuple[dict, dict]:
+    """Mix ``tracks`` (each ``(2, T)``) into one ``(2, T)`` signal per output key (``keys[i]``:
+    the stem group or fine class that track ``i`` is written into); returns ``{key: audio}`` in
+    order of first appearance and what was drawn.
+
+    ``cfg.reverb_mode`` ``stem`` (default): each key's tracks go through their non-linear effects
+    one by one, then their linear stages (EQ, placement, reverb send) are summed in the frequency
+    domain and the key's reverb is computed once (:mod:`.stem_stage`). ``track``: every track
+    through its own linear stage and reverb (:func:`mix_tracks`), then summed per key. Both draw
+    the same random numbers: the same seed gives the same settings, and audio equal up to
+    float32 rounding.
+    """
+    order = list(dict.fromkeys(keys))
+    if cfg.reverb_mode == "track" or not cfg.enabled:
+        out, meta = mix_tracks(tracks, stems, cfg, sample_rate, rng)
+        shape = tracks[0].shape if tracks else (2, 0)
+        return {k: exact_sum([y for y, kk in zip(out, keys) if kk == k], shape) for k in order}, meta
+    if cfg.reverb_mode != "stem":
+        raise ValueError(f"reverb_mode must be stem or track, not {cfg.reverb_mode!r}")
+    room_meta, room, levels, params = _draw_song(cfg, stems, sample_rate, rng)
+    linear: dict[str, list[LinearTrack]] = {k: [] for k in order}
+    bypass: dict[str, list[np.ndarray]] = {k: [] for k in order}
+    for x, p, k in zip(tracks, params, keys):  # track order: the chorus draws as in mix_tracks
+        y = nonlinear_stage(x, p, sample_rate, rng)
+        if y is None:
+            bypass[k].append(np.asarray(x, np.float32))
+            continue
+        linear[k].append(LinearTrack(y, eq=p.get("eq"), width=p.get("width", 1.0), pan=p.get("pan", 0.0),
+                                     wet=p.get("reverb_wet", 0.0)))
+    out = {}
+    for k in order:
+        audio = render_stem(linear[k], sample_rate, room) if linear[k] else None
+        for x in bypass[k]:
+            audio = np.array(x, np.float32) if audio is None else np.add(audio, x, out=audio)
+        out[k] = audio
+    bus = _apply_bus(list(out.values()), cfg, sample_rate, rng) if out else {}
+    return out, {"room": room_meta, "stem_levels_db": levels, "tracks": params, "bus": bus}

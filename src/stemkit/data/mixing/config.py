@@ -33,6 +33,9 @@ class MixConfig:
     reverb_probability: float = 0.75
     reverb_wet: tuple[float, float] = (0.05, 0.35)
     reverb_t60: tuple[float, float] = (0.25, 2.2)  # seconds at low-mid frequencies
+    # stem: one reverb per written stem (the sum of its tracks' sends through the song's room);
+    # track: one reverb per instrument track (the older, slower path; same audio up to rounding)
+    reverb_mode: str = "stem"
     saturation_probability: float = 0.15
     saturation_drive: tuple[float, float] = (1.5, 6.0)
     chorus_probability: float = 0.1
