@@ -85,3 +85,15 @@ def test_parts_that_are_not_plain_masks_run_part_by_part():
     other_stft = compose({"net": build_model("ref_masker", hidden=16, layers=1), "dsp": build_model("classical")},
                          {"drums": "net", "bass": "dsp", "other": "net", "vocals": "dsp"})
     assert other_stft.shared_stft() is None  # 2048/512 against 4096/1024: no shared front end
+
+
+def test_ref_masker_alone_inverts_by_blocks_at_inference_like_its_whole_segment_path():
+    torch.manual_seed(3)
+    model = build_model("ref_masker", hidden=16, layers=1, prior="classical", temperature=2.0).eval()
+    torch.nn.init.normal_(model.decode[-1].weight, std=0.3)
+    mix = _noise_mix(4.5, seed=3)  # 388 frames: several blocks
+    with torch.no_grad():
+        blocks = model(mix)
+    whole = model(mix)  # gradients on: masks and iSTFT over the whole segment at once
+    assert whole.requires_grad and not blocks.requires_grad
+    np.testing.assert_allclose(blocks.numpy(), whole.detach().numpy(), rtol=0, atol=1e-6)

@@ -172,6 +172,33 @@ class FrameOverlapAdd:
         return out.reshape(*self.lead, self.length)
 
 
+#: Frames masked and inverted at a time by :func:`masked_inverse`.
+FRAME_BLOCK = 128
+
+
+def masked_inverse(spec: torch.Tensor, length: int, stft: "Stft", masks_of, count: int,
+                   block: int = FRAME_BLOCK) -> torch.Tensor:
+    """Stems ``(B, count, C, length)`` from mixture STFT ``spec (B, C, F, N)`` and real masks given
+    by blocks of frames: ``masks_of(frames: slice)`` returns ``count`` masks ``(B, C or 1, F, n)``.
+
+    Each block's masked estimates are inverted and overlap-added at once (:class:`FrameOverlapAdd`),
+    so per-frame tensors of all stems never exist for the whole spectrogram. The caller checks
+    :meth:`FrameOverlapAdd.supports` first.
+    """
+    batch, channels, bins, frames = spec.shape
+    ola = FrameOverlapAdd((batch, count, channels), frames, length, stft.n_fft, stft.hop, stft.window,
+                          dtype=spec.real.dtype, device=spec.device)
+    for first in range(0, frames, block):
+        mix_block = spec[..., first : first + block]
+        # Frames-major like the STFT, so the inverse FFT runs along contiguous bins.
+        estimates = torch.empty(batch, count, channels, mix_block.shape[-1], bins, dtype=spec.dtype,
+                                device=spec.device).transpose(3, 4)
+        for s, mask in enumerate(masks_of(slice(first, first + mix_block.shape[-1]))):
+            torch.mul(mix_block, mask, out=estimates[:, s])  # complex x real mask
+        ola.add(first, estimates)
+    return ola.result()
+
+
 @dataclass(frozen=True)
 class Stft:
     """An STFT setting a model keeps as one attribute: ``spec = self.stft(x)``, ``self.stft.inverse``.

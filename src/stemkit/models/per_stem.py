@@ -10,14 +10,14 @@ the chosen stems sum to the mixture again.
 Built from trained parts with :func:`compose`; stored like any model (its sidecar ``args`` name
 each part's architecture and arguments, so loading rebuilds the parts and fills their weights).
 
-**Fused inference.** When every used part is a *mask model over the same STFT* (it has
-``fusable_stft()`` and ``spectral_masks(spec, shared)``: ``ref_masker`` and the classical
-separators without Wiener refinement), the parts are not run one after the other. The mixture
-STFT is computed once, each part gives its masks, masks that two parts share are computed once
-(``ref_masker``'s classical prior and a classical part with the same settings: the shipped
-default), each stem takes its chosen part's mask, and each stem is inverted once. The stems are
-those of the part-by-part path up to float rounding (tests/models_combined/test_fused_default.py);
-``fused=False`` turns it off.
+**Fused inference** (without gradients, as the engine runs models). When every used part is a
+*mask model over the same STFT* (it has ``fusable_stft()`` and ``mask_frames(spec, shared)``:
+``ref_masker`` and the classical separators without Wiener refinement), the parts are not run one
+after the other. The mixture STFT is computed once, each part gives its masks, masks that two
+parts share are computed once (``ref_masker``'s classical prior and a classical part with the same
+settings: the shipped default), each stem takes its chosen part's mask, and each stem is inverted
+once, a block of frames at a time (:func:`stemkit.dsp.stft.masked_inverse`). The stems are those of the part-by-part path up to
+float rounding (tests/models_combined/test_fused_default.py); ``fused=False`` turns it off.
 """
 
 from __future__ import annotations
@@ -27,12 +27,9 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ..dsp.stft import FrameOverlapAdd
+from ..dsp.stft import FrameOverlapAdd, masked_inverse
 from .base import SeparationModel
 from .registry import register
-
-#: Frames masked and inverted at a time by the fused path (memory per segment ~ this, not its length).
-FRAME_BLOCK = 128
 
 
 @register("per_stem", description="Each stem from the part separator that does it best (e.g. neural + classical)")
@@ -93,27 +90,18 @@ class PerStem(SeparationModel):
 
     def _forward_fused(self, mix: torch.Tensor, stft) -> torch.Tensor:
         """One STFT, each part's masks once (shared ones once in all), one iSTFT per stem, built
-        :data:`FRAME_BLOCK` frames at a time (the per-frame tensors of four stems never exist for
-        a whole segment)."""
-        batch, channels, length = mix.shape
+        a block of frames at a time (the per-frame tensors of four stems never exist for a whole
+        segment)."""
         spec = stft(mix)  # (B, C, F, N), frames-major in memory
-        frames = spec.shape[-1]
         shared: dict = {}
         masks_of = {name: self.parts[name].mask_frames(spec, shared) for name in dict.fromkeys(self.choose.values())}
         picks = [(part, self.parts[part].sources.index(stem)) for stem, part in self.choose.items()]
-        ola = FrameOverlapAdd((batch, len(picks), channels), frames, length, stft.n_fft, stft.hop, stft.window,
-                              dtype=mix.dtype, device=mix.device)
-        for first in range(0, frames, FRAME_BLOCK):
-            block = slice(first, min(first + FRAME_BLOCK, frames))
-            part_masks = {name: get(block) for name, get in masks_of.items()}  # (B, S_part, C or 1, F, n)
-            mix_block = spec[..., block]
-            # Frames-major like the STFT, so the inverse FFT runs along contiguous bins.
-            estimates = torch.empty(batch, len(picks), channels, mix_block.shape[-1], spec.shape[2],
-                                    dtype=spec.dtype, device=spec.device).transpose(3, 4)
-            for s, (part, index) in enumerate(picks):
-                torch.mul(mix_block, part_masks[part][:, index], out=estimates[:, s])  # complex x real mask
-            ola.add(first, estimates)
-        return ola.result()
+
+        def chosen(frames: slice) -> list[torch.Tensor]:
+            part_masks = {name: get(frames) for name, get in masks_of.items()}  # (B, S_part, C or 1, F, n)
+            return [part_masks[part][:, index] for part, index in picks]
+
+        return masked_inverse(spec, mix.shape[-1], stft, chosen, len(picks))
 
     def _forward_parts(self, mix: torch.Tensor) -> torch.Tensor:
         """Each used part on the mixture, in a fixed order; each stem taken from its part."""

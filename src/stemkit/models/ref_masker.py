@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..dsp.stft import Stft
+from ..dsp.stft import FrameOverlapAdd, Stft, masked_inverse
 from ..dsp.wiener import wiener
 from .base import SOURCES_4, SeparationModel
 from .registry import register
@@ -199,7 +199,7 @@ class RefMasker(SeparationModel):
     def mask_logits(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
         """Mixture STFT ``(B, C, F, N)`` -> logits ``(B, S, C, F, N)``.
 
-        ``shared``: see :meth:`spectral_masks` (lets the classical prior be computed once per pass).
+        ``shared``: see :meth:`mask_frames` (lets the classical prior be computed once per pass).
         """
         return self._frame_logits(spec, shared).permute(0, 2, 3, 4, 1)
 
@@ -289,8 +289,19 @@ class RefMasker(SeparationModel):
 
     # -- inference ----------------------------------------------------------------------------------
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
-        """``mix (B, C, T)`` -> ``stems (B, S, C, T)``."""
+        """``mix (B, C, T)`` -> ``stems (B, S, C, T)``.
+
+        At inference (no gradients, no Wiener) the masks are made and inverted a block of frames at
+        a time (:meth:`mask_frames`, :func:`~stemkit.dsp.stft.masked_inverse`): same stems within
+        float rounding, a fraction of the memory.
+        """
         spec = self.stft(mix)  # (B, C, F, N)
+        length = mix.shape[-1]
+        if (not torch.is_grad_enabled() and self.wiener_iterations == 0
+                and FrameOverlapAdd.supports(spec.shape[-1], length, self.stft.n_fft, self.stft.hop, self.stft.window)):
+            masks_of = self.mask_frames(spec)
+            return masked_inverse(spec, length, self.stft, lambda frames: masks_of(frames).unbind(1),
+                                  len(self.sources))
         masks = self.masks(spec, self.temperature if not self.training else 1.0)
         estimates = masks * spec.unsqueeze(1)  # mixture phase, (B, S, C, F, N)
         if self.wiener_iterations > 0:
