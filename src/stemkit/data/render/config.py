@@ -92,6 +92,8 @@ class RenderConfig:
             raise ConfigError("speech_voice_probability must be within [0, 1 - vocal_synth_probability]")
         if not 0.0 <= self.drum_kit_probability <= 1.0:
             raise ConfigError("drum_kit_probability must be within [0, 1]")
+        if self.mixing.reverb_mode not in ("stem", "track"):
+            raise ConfigError(f"mixing.reverb_mode must be stem or track, not {self.mixing.reverb_mode!r}")
         if self.stem_levels not in ("config", "real"):
             raise ConfigError(f"stem_levels must be config or real, not {self.stem_levels!r}")
         if self.codec:
