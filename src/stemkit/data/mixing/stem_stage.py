@@ -51,8 +51,13 @@ class LinearTrack:
 
 
 def _placed(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``matrix`` (2, 2) applied to ``x`` (2, T), into one new float32 array (no temporaries)."""
     m = matrix.astype(np.float32)
-    return np.stack([m[0, 0] * x[0] + m[0, 1] * x[1], m[1, 0] * x[0] + m[1, 1] * x[1]])
+    out = np.empty_like(x, dtype=np.float32)
+    for c in range(2):
+        np.multiply(x[0], m[c, 0], out=out[c])
+        out[c] += m[c, 1] * x[1] if m[c, 1] != 0 else 0.0
+    return out
 
 
 def track_transfer(track: LinearTrack, sample_rate: int, room: Room | None,
@@ -80,17 +85,18 @@ def render_stem(tracks: list[LinearTrack], sample_rate: int, room: Room | None) 
     """``(2, T)`` float32: the sum of ``tracks`` through their linear stages, the reverb of the
     whole stem computed once (see the module docstring)."""
     n = tracks[0].x.shape[-1]
-    out = np.zeros((2, n), np.float32)
+    out = None
     filtered = [t for t in tracks if t.filtered(room)]
     if filtered:
         tail = max(t.tail(room, sample_rate) for t in filtered)
         plan = block_plan(n, tail)
         parts = [track_transfer(t, sample_rate, room, plan.n_fft) for t in filtered]
         with one_thread():
-            out += _summed_transfer(parts, plan)
+            out = _summed_transfer(parts, plan)
     for t in tracks:  # memoryless tracks: placement only, in the time domain
         if not t.filtered(room):
-            out += _placed(np.asarray(t.x, np.float32), placement_matrix(t.width, t.pan))
+            placed = _placed(np.asarray(t.x, np.float32), placement_matrix(t.width, t.pan))
+            out = placed if out is None else np.add(out, placed, out=out)
     return out
 
 
@@ -104,12 +110,13 @@ def _summed_transfer(parts: list[tuple[np.ndarray, np.ndarray]], plan: BlockPlan
     out = torch.zeros((2, plan.n_blocks * b + n_fft), dtype=torch.float32)
     frames = torch.empty((2, per_chunk, n_fft), dtype=torch.float32)
     frames[:, :, b:] = 0.0  # the zero padding of every block; the first b samples are overwritten
+    acc_buffer = torch.empty((2, per_chunk, plan.n_bins), dtype=torch.complex64)
     for first in range(0, plan.n_blocks, per_chunk):
         count = min(per_chunk, plan.n_blocks - first)
         start = first * b
         whole = min(count, (n - start) // b)  # blocks fully inside the signal
-        acc = None
-        for src, v in zip(srcs, resp):
+        acc = acc_buffer[:, :count]
+        for i, (src, v) in enumerate(zip(srcs, resp)):
             k = src.shape[0]
             if whole:
                 frames[:k, :whole, :b] = src[:, start: start + whole * b].view(k, whole, b)
@@ -118,10 +125,11 @@ def _summed_transfer(parts: list[tuple[np.ndarray, np.ndarray]], plan: BlockPlan
                 rest = n - (start + whole * b)
                 frames[:k, whole, :rest] = src[:, start + whole * b:]
             spec = torch.fft.rfft(frames[:k, :count], dim=-1)  # (K, count, F)
-            if acc is None:
-                acc = spec * v if k == 2 else spec[0] * v  # (2, count, F)
+            spec = spec.expand(2, -1, -1)  # a mono track feeds both ears (a view, no copy)
+            if i == 0:
+                torch.mul(spec, v, out=acc)  # (2, count, F)
             else:
-                acc += spec * v if k == 2 else spec[0] * v
+                acc.addcmul_(spec, v)
         blocks = torch.fft.irfft(acc, n=n_fft, dim=-1)  # (2, count, n_fft)
         for j in range(count):
             at = start + j * b
