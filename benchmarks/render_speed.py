@@ -9,6 +9,7 @@ to decompress), and that one-off cost is printed on its own line.
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 5 --preset dry --no-singer
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 6 --compare-note-cache
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 4 --reverb-mode track
+    OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 6 --compare-reverb-modes
 
 ``--compare-note-cache`` renders every track of the generated songs with every SoundFont of the
 pool both ways (note cache and event by event, alternating track by track) and prints how far
@@ -64,6 +65,9 @@ def main() -> None:
                    help="note_cache = false: TinySoundFont renders every track event by event")
     p.add_argument("--reverb-mode", choices=("stem", "track"), default=None,
                    help="mixing.reverb_mode: one reverb per stem (default) or per track")
+    p.add_argument("--compare-reverb-modes", action="store_true",
+                   help="mix the rendered tracks of the songs with one reverb per stem and per track, "
+                        "alternating in one process, and exit")
     p.add_argument("--fine-stems", action="store_true",
                    help="render fine-class stems too (as stemkit synth --fine-stems)")
     args = p.parse_args()
@@ -82,6 +86,9 @@ def main() -> None:
     cfg.note_cache = not args.no_note_cache
     if args.reverb_mode:
         cfg.mixing.reverb_mode = args.reverb_mode
+    if args.compare_reverb_modes:
+        compare_reverb_modes(args, cfg)
+        return
     # Wrap each stage where render_song looks it up, so the per-stage split adds up.
     corpus.render_instrument = _timed("synthesis (SoundFont)", corpus.render_instrument)
     corpus.sing_instrument = _timed("singer", corpus.sing_instrument)
@@ -180,6 +187,47 @@ def compare_note_cache(args, cfg) -> None:
     for cache in (False, True):
         print(f"synthesis cpu, {'note cache' if cache else 'event path'}: {cpu[cache]:.2f} s "
               f"({audio / max(cpu[cache], 1e-9):.1f}x real time per core)")
+
+
+def compare_reverb_modes(args, cfg, rounds: int = 3) -> None:
+    """CPU of ``mix_stems`` per song with ``reverb_mode`` stem and track, alternating in one process:
+    on the generated songs as they are, and on "pooled" songs that put every track of three
+    consecutive songs into one (a MIDI-file-like song with several tracks per stem)."""
+    import dataclasses
+
+    captured = []
+    real_mix = corpus.mix_stems
+
+    def capture(*a, **kw):
+        captured.append(a)
+        return real_mix(*a, **kw)
+
+    corpus.mix_stems = capture
+    for k in range(args.songs):
+        corpus.render_song(args.seed + k, cfg)
+    corpus.mix_stems = real_mix
+    pooled = []
+    for k in range(0, len(captured) - 2, 3):
+        group = captured[k: k + 3]
+        tracks = [x for c in group for x in c[0]]
+        stems = [s for c in group for s in c[1]]
+        pooled.append((tracks, stems, stems, *group[0][3:]))
+    for name, songs in (("generated songs", captured), ("pooled songs (3 songs' tracks each)", pooled)):
+        if not songs:
+            continue
+        per_stem = np.mean([len(c[0]) / len(set(c[1])) for c in songs])
+        cpu = {"stem": [], "track": []}
+        for _ in range(rounds):
+            for mode in cpu:
+                t = time.process_time()
+                for i, (tracks, stems, keys, mix_cfg, sr, _) in enumerate(songs):
+                    real_mix(tracks, stems, keys, dataclasses.replace(mix_cfg, reverb_mode=mode), sr,
+                             np.random.default_rng(i))
+                cpu[mode].append((time.process_time() - t) / len(songs))
+        print(f"{name}: {len(songs)} x {args.duration:g} s, {per_stem:.1f} tracks per stem; "
+              f"mixing cpu s per song over {rounds} alternating rounds:")
+        for mode, v in cpu.items():
+            print(f"  reverb per {mode:5s}  median {np.median(v):.3f}  range {min(v):.3f}-{max(v):.3f}")
 
 
 if __name__ == "__main__":
