@@ -49,7 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="TinySoundFont renders every note event by event instead of rendering each "
                         "distinct note once (slower; the reference path)")
     p.add_argument("--fine-stems", action="store_true",
-                   help="also write SONG/stems/<fine_class>.wav (piano, strings, guitar, ...)")
+                   help="also write SONG/stems/<fine_class>.wav (piano, strings, guitar, ...); each "
+                        "carries its own reverb and sums exactly into its group")
     p.add_argument("-j", "--jobs", type=int, default=1, help="parallel worker processes (default: 1)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
 

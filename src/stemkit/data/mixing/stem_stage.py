@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .filters import EQ_TAIL_SECONDS
 from .linear_stage import PSD_FFT, _eq_impulse, reverb_gain
 from .reverb import Room
 from .spectral import _CHUNK_SAMPLES, BlockPlan, block_plan, impulse_spectrum, one_thread
@@ -40,7 +41,7 @@ class LinearTrack:
 
     def tail(self, room: Room | None, sample_rate: int) -> int:
         """Samples of response past a block that the block FFTs must leave room for."""
-        eq_tail = len(_eq_impulse(self.eq, sample_rate)) if self.eq else 0
+        eq_tail = int(EQ_TAIL_SECONDS * sample_rate) if self.eq else 0  # = len(_eq_impulse)
         return eq_tail + (room.length if self.reverberant(room) else 0)
 
     def reverberant(self, room: Room | None) -> bool:
@@ -51,12 +52,13 @@ class LinearTrack:
 
 
 def _placed(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``matrix`` (2, 2) applied to ``x`` (2, T), into one new float32 array (no temporaries)."""
+    """``matrix`` (2, 2) applied to ``x`` (2, T), into one new float32 array (one scratch row)."""
     m = matrix.astype(np.float32)
     out = np.empty_like(x, dtype=np.float32)
+    scratch = np.empty_like(out[0])
     for c in range(2):
         np.multiply(x[0], m[c, 0], out=out[c])
-        out[c] += m[c, 1] * x[1] if m[c, 1] != 0 else 0.0
+        out[c] += np.multiply(x[1], m[c, 1], out=scratch)
     return out
 
 
