@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -73,10 +72,16 @@ def hpss_magnitudes(mag: torch.Tensor, time_kernel: int, freq_kernel: int) -> tu
     return median_filter(mag, time_kernel, dim=-1), median_filter(mag, freq_kernel, dim=-2)
 
 
-@lru_cache(maxsize=1)
+_POOL: tuple[int, ThreadPoolExecutor] | None = None
+
+
 def _prior_pool() -> ThreadPoolExecutor:
-    """One worker thread for the classical prior, started on first use."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="stemkit-prior")
+    """One worker thread for the classical prior, started on first use in each process (a forked
+    child, e.g. an evaluation worker, inherits the pool object but not its thread)."""
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid():
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="stemkit-prior"))
+    return _POOL[1]
 
 
 def _softmax_over_sources_(logits: torch.Tensor, temperature: float) -> torch.Tensor:
