@@ -462,7 +462,7 @@ def report(out: Path, order: list[str] | None = None) -> str:
     """The table of every finished row under ``out/results`` (ladder order, then levers)."""
     found = {p.stem: json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))}
     ladder = ["classical", "naive", "soundfonts", "effects", "singer", "bus", "real", "real_only",
-              "bus_s3", "avldrums", "speech_voice", "codec", "real_levels", "levers_s3", "pitch", "tempo"]
+              "bus_s3", "avldrums", "avldrums_half", "speech_voice", "codec", "real_levels", "levers_s3", "pitch", "tempo"]
     names = [n for n in (order or ladder) if n in found] + sorted(n for n in found if n not in (order or ladder))
     results = [found[n] for n in names]
     trained = [r for r in found.values() if r.get("training")]

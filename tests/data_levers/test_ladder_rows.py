@@ -36,6 +36,7 @@ def _raw(name):
     ("speech_voice", {"speech_voice_probability": 0.35, "vocal_synth_probability": 0.35}),
     ("avldrums", {"drum_soundfonts": ["@avldrums"]}),
     ("bus_s3", {}),
+    ("avldrums_half", {"drum_soundfonts": ["@avldrums"], "drum_kit_probability": 0.5}),
     ("levers_s3", {"drum_soundfonts": ["@avldrums"], "speech_voice_probability": 0.35,
                    "vocal_synth_probability": 0.35, "stem_levels": "real",
                    "codec": {"probability": 0.8, "formats": ["mp3", "aac"], "bitrate_kbps": [96, 256]}}),
