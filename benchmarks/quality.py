@@ -27,9 +27,10 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from realism import stemkit as run_stemkit  # benchmarks/ is on sys.path when this script runs
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("drums", "bass", "other", "vocals")
@@ -53,15 +54,10 @@ def peer_env() -> dict:
 
 def stemkit(args: list[str], log: Path) -> None:
     """``python -m stemkit ARGS`` with the peer plugin enabled; output appended to ``log``."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "stemkit", *args]
-    with open(log, "a") as f:
-        f.write(f"$ {' '.join(command)}\n")
-        f.flush()
-        done = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT, env=peer_env(), cwd=REPO)
-    if done.returncode != 0:
-        tail = "\n".join(log.read_text().splitlines()[-5:])
-        raise SystemExit(f"stemkit {args[0]} failed (exit {done.returncode}); see {log}:\n{tail}")
+    try:
+        run_stemkit(args, log, env=peer_env())
+    except RuntimeError as failed:
+        raise SystemExit(str(failed)) from None
 
 
 def stem_medians(scores_json: Path) -> dict[str, float]:

@@ -65,14 +65,14 @@ def write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def stemkit(args: list[str], log: Path) -> None:
+def stemkit(args: list[str], log: Path, env: dict | None = None) -> None:
     """Run ``python -m stemkit ARGS`` (the real command), output appended to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "stemkit", *args]
     with open(log, "a") as f:
         f.write(f"$ {' '.join(command)}\n")
         f.flush()
-        done = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT, cwd=REPO)
+        done = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT, cwd=REPO, env=env)
     if done.returncode != 0:
         tail = log.read_text().splitlines()[-5:]
         raise RuntimeError(f"stemkit {args[0]} failed (exit {done.returncode}); see {log}:\n" + "\n".join(tail))
