@@ -252,7 +252,7 @@ class Ladder:
         self.heldout_notes = heldout["notes"]
 
     # -- one row -----------------------------------------------------------------------------------
-    def train_data(self, row: dict) -> Path:
+    def train_data(self, row: dict, label: str | None = None) -> Path:
         a = self.args
         parts = []
         if row["render"] is not None and row["real"] != "only":
@@ -263,7 +263,7 @@ class Ladder:
                                       self.logs / f"{source}.synth.log", self.quiet))
         if row["real"] in ("mix", "only"):
             parts.append(self.real_train)
-        return link_training_folder(self.out / "train_data" / row["name"], parts)
+        return link_training_folder(self.out / "train_data" / (label or row["name"]), parts)
 
     def train(self, name: str, data: Path, extra: list[str] = ()) -> Path:
         """``stemkit train`` with the fixed recipe; returns the model folder (``last/``)."""
@@ -299,10 +299,13 @@ class Ladder:
     def run_row(self, name: str) -> dict:
         row = load_row(name, self.args.rows_dir)
         t0 = time.monotonic()
-        data = self.train_data(row)
-        model = self.train(name, data, train_overrides(row["train"]))
-        scores = self.evaluate(str(model), name)
-        result = self.record(name, row["description"], model, scores, row["notes"], time.monotonic() - t0,
+        # another --seed is another sample of the row: its own run, scores and result (seed 0 keeps
+        # the bare row name, so earlier output folders stay valid)
+        label = name if self.args.seed == 0 else f"{name}_seed{self.args.seed}"
+        data = self.train_data(row, label)
+        model = self.train(label, data, train_overrides(row["train"]))
+        scores = self.evaluate(str(model), label)
+        result = self.record(label, row["description"], model, scores, row["notes"], time.monotonic() - t0,
                              songs=self.args.songs if row["real"] != "only" else 0, real=row["real"])
         return result
 
