@@ -29,21 +29,21 @@ try {
   const fake = path.join(outDir, 'fake.wav');
   fs.writeFileSync(fake, '<html>not audio</html>');
   await fileInput.setInputFiles(fake);
-  await page.locator('#upload').getByText('fake.wav').waitFor({ timeout: 30000 });
+  await page.locator('#upload').getByText('fake.wav').waitFor({ timeout: 90000 });
   await page.click('#separate');
   const toast = page.getByText(/not a WAV file/).first();
-  await toast.waitFor({ timeout: 30000 });
+  await toast.waitFor({ timeout: 90000 });
   report.error_message = (await toast.innerText()).trim();
   await page.locator('button.toast-close').first().click();
   await page.locator('#upload button[aria-label="Clear"]').first().click();
 
   // 2. A real song: wait for every stem's player and picture.
   await fileInput.setInputFiles(song);
-  await page.locator('#upload').getByText(path.basename(song)).waitFor({ timeout: 30000 });
+  await page.locator('#upload').getByText(path.basename(song)).waitFor({ timeout: 90000 });
   const started = Date.now();
   await page.click('#separate');
   await page.locator('#picture-0 img').waitFor({ timeout: 120000 });
-  await page.locator('#status').getByText(/stems from/).waitFor({ timeout: 30000 });
+  await page.locator('#status').getByText(/stems from/).waitFor({ timeout: 90000 });
   report.seconds_to_result = (Date.now() - started) / 1000;
   const players = page.locator('.stem-player:visible');
   report.players = [];
