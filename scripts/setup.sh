@@ -6,12 +6,12 @@
 # portaudio19-dev (headers that tinysoundfont's pyaudio dependency compiles against),
 # fluidsynth + fluid-soundfont-gm + musescore-general-soundfont (the FluidSynth backend and the larger
 # GM soundfonts `stemkit synth` draws from; without them it renders with pretty_midi's small one),
-# avldrums.lv2 (recorded acoustic drum kits as SoundFonts) and festival + festvox-kallpc16k (a speech
+# avldrums.lv2-soundfont (recorded acoustic drum kits as SoundFonts) and festival + festvox-kallpc16k (a speech
 # voice sung onto melodies): realism levers of the renderer, skipped with a message when absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-APT_PACKAGES="ffmpeg portaudio19-dev fluidsynth fluid-soundfont-gm musescore-general-soundfont avldrums.lv2 festival festvox-kallpc16k"
+APT_PACKAGES="ffmpeg portaudio19-dev fluidsynth fluid-soundfont-gm musescore-general-soundfont avldrums.lv2-soundfont festival festvox-kallpc16k"
 
 # --test adds Debian's chromium for the web page's end-to-end browser test.
 [ "${1:-}" = "--test" ] && APT_PACKAGES="$APT_PACKAGES chromium"
