@@ -16,8 +16,9 @@ each model's share of the oracle IRM's average.
         --out evaluations/quality
 
 ``LABEL=PATH`` names a model folder; a bare name is used as its own label. Peer models
-(``openunmix_peer``, ``htdemucs_peer``) load through the benchmark plugin, which this script
-enables for every evaluation (``STEMKIT_PLUGINS=stemkit_peers``, ``PYTHONPATH=benchmarks/peers``).
+(``openunmix_peer``, ``htdemucs_peer``, by name or in a folder's sidecar) load through the benchmark
+plugin, which this script enables for their evaluations (``STEMKIT_PLUGINS=stemkit_peers``,
+``PYTHONPATH=benchmarks/peers``; the peers' packages: benchmarks/peers/requirements.txt).
 Evaluations already in ``--out`` are reused, so adding a model re-scores only that model.
 """
 
@@ -43,6 +44,13 @@ def parse_model(spec: str) -> tuple[str, str]:
     return (label, model) if sep else (spec, spec)
 
 
+def is_peer(model: str) -> bool:
+    """A peer model (``*_peer``), by name or by a model folder's sidecar: it needs the benchmark plugin."""
+    sidecar = Path(model) / "model.json"
+    name = json.loads(sidecar.read_text()).get("model", "") if sidecar.is_file() else model
+    return name.endswith("_peer")
+
+
 def peer_env() -> dict:
     env = dict(os.environ)
     peers = str(REPO / "benchmarks" / "peers")
@@ -52,10 +60,14 @@ def peer_env() -> dict:
     return env
 
 
-def stemkit(args: list[str], log: Path) -> None:
-    """``python -m stemkit ARGS`` with the peer plugin enabled; output appended to ``log``."""
+def stemkit(args: list[str], log: Path, peers: bool = False) -> None:
+    """``python -m stemkit ARGS``, with the peer plugin enabled when ``peers``; output appended to ``log``.
+
+    The plugin imports the peers' packages (benchmarks/peers/requirements.txt), so it is enabled only
+    for the peers' own evaluations: the baselines and stemkit's models score without them installed.
+    """
     try:
-        run_stemkit(args, log, env=peer_env())
+        run_stemkit(args, log, env=peer_env() if peers else None)
     except RuntimeError as failed:
         raise SystemExit(str(failed)) from None
 
@@ -128,7 +140,7 @@ def main(argv=None) -> int:
                 metrics = [] if args.full_metrics else ["--sdr-only"]
                 stemkit(["evaluate", "-n", model, "--data", str(folders[key]), "--split", "all", "--layout",
                          "musdb_hq", "-o", str(dest), "-j", str(args.jobs), "-q", *metrics],
-                        args.out / "logs" / f"{label}.{key}.log")
+                        args.out / "logs" / f"{label}.{key}.log", peers=is_peer(model))
             results.setdefault(label, {})[key] = stem_medians(dest / "scores.json")
     for key in sets:  # table + grouped box plot of the per-track SDRs of every model on this set
         stemkit(["compare", "-q", "-o", str(args.out / key / "compare"),

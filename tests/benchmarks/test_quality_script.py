@@ -68,3 +68,11 @@ def test_end_to_end_scores_baselines_and_writes_the_report(tmp_path, capsys):
     assert avg["`oracle_irm`"] > avg["`floor`"] + 5  # the oracle separates, the mixture does not
     assert (out / "real" / "compare" / "compare_boxplot.png").is_file()
     assert "box plot (real)" in capsys.readouterr().out
+
+
+def test_only_peer_models_get_the_peer_plugin(tmp_path):
+    folder = tmp_path / "umx"
+    folder.mkdir()
+    (folder / "model.json").write_text('{"model": "openunmix_peer"}')
+    assert quality.is_peer(str(folder)) and quality.is_peer("htdemucs_peer")
+    assert not quality.is_peer("classical") and not quality.is_peer(str(tmp_path))
