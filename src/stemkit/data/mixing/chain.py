@@ -14,13 +14,13 @@ import numpy as np
 
 from .colour import chorus, echo, saturate
 from .config import MixConfig
-from .dynamics import bus_gain, compress
+from .dynamics import compression_curve, loudest_power, power_bus_gain
 from .filters import random_eq
 from .linear_stage import linear_stage
-from .measure import active_rms, energy, peak
+from .measure import active_rms, identical_channels
 from ..render.stems import exact_sum
 from .reverb import Room, room_impulse_response
-from .stem_stage import LinearTrack, render_stem
+from .stem_stage import LinearTrack, Processed, render_stem
 
 __all__ = ["active_rms", "draw_stem_levels", "draw_track_params", "mix_stems", "mix_tracks",
            "nonlinear_stage", "process_track"]
@@ -80,27 +80,43 @@ def process_track(x: np.ndarray, p: dict, sample_rate: int, rng: np.random.Gener
     if y is None:
         return np.array(x, np.float32)  # a copy: the bus scales the returned tracks in place
     wet = p.get("reverb_wet", 0.0) if room is not None else 0.0
-    return linear_stage(y, sample_rate, eq=p.get("eq"), width=p.get("width", 1.0),
+    return linear_stage(y.audio(), sample_rate, eq=p.get("eq"), width=p.get("width", 1.0),
                         pan=p.get("pan", 0.0), room=room, wet=wet)
 
 
 def nonlinear_stage(x: np.ndarray, p: dict, sample_rate: int,
-                    rng: np.random.Generator) -> np.ndarray | None:
+                    rng: np.random.Generator) -> Processed | None:
     """Level, compression, saturation, chorus and delay of one track ``(2, T)``; None when the
-    track is silent (it then bypasses the chain)."""
+    track is silent (it then bypasses the chain).
+
+    Nothing here is computed that the linear stage can do for free: a mono track (identical
+    channels) is processed as one channel until an effect makes it stereo (chorus, ping-pong
+    echo); the level is a scalar that rides along (saturation is scale-invariant, chorus and
+    echo are linear, and the compressor's threshold is moved instead), and a compressor's gain
+    curve is left for the linear stage to multiply in unless a later effect needs it applied.
+    """
     rms = active_rms(x, sample_rate)
     if rms == 0.0:
         return None
-    y = np.asarray(x, np.float32) * np.float32(10 ** (p["level_db"] / 20) * 0.1 / rms)
+    gain = float(10 ** (p["level_db"] / 20) * 0.1 / rms)
+    y = np.asarray(x, np.float32)
+    if identical_channels(y):
+        y = y[:1]
+    curve = None
     if "compression" in p:
-        y = compress(y, sample_rate, **p["compression"])
+        curve = compression_curve(y, sample_rate, scale=gain, **p["compression"])
+        gain = 1.0  # in the curve now
+    if curve is not None and any(k in p for k in ("saturation", "chorus", "delay")):
+        y, curve = y * curve, None
     if "saturation" in p:
         y = saturate(y, **p["saturation"])
+    if ("chorus" in p or "delay" in p) and y.shape[0] == 1:
+        y = np.concatenate([y, y])  # chorus and ping-pong echo make a mono track stereo
     if "chorus" in p:
         y = chorus(y, sample_rate, rng, **p["chorus"])
     if "delay" in p:
         y = echo(y, sample_rate, **p["delay"])
-    return y
+    return Processed(y, gain, curve)
 
 
 def _running_sum(signals: list[np.ndarray]) -> np.ndarray:
@@ -128,10 +144,14 @@ def _apply_bus(out: list[np.ndarray], cfg: MixConfig, sample_rate: int,
     """Scale every signal of ``out`` in place by the bus's one gain curve; returns what was drawn."""
     bus: dict = {}
     mix = _running_sum(out)
+    # Everything the bus measures comes from the mix's detector power max_c mix_c^2: its peak,
+    # the compressor's and the limiter's levels, and the peak after them.
+    energy = float(np.einsum("ct->", np.square(mix, out=mix)))  # the sum is not needed after this
+    power = np.maximum(mix[0], mix[1], out=mix[0]) if mix.shape[0] == 2 else mix.max(axis=0)
     gain = None
     if cfg.enabled:
-        peak_db = 20 * np.log10(peak(mix) + 1e-12)
-        rms_db = 10 * np.log10(energy(mix) / mix.size + 1e-24)
+        peak_db = 10 * np.log10(float(power.max()) + 1e-24)
+        rms_db = 10 * np.log10(energy / mix.size + 1e-24)
         threshold = None
         if rng.random() < cfg.bus_compression_probability:  # threshold relative to the mix RMS
             bus["compression_threshold_db"] = threshold = rms_db + _u(rng, (0.0, 6.0))
@@ -139,12 +159,11 @@ def _apply_bus(out: list[np.ndarray], cfg: MixConfig, sample_rate: int,
         if limit is not None:
             bus["limiter_db"] = limit
         if threshold is not None or limit is not None:
-            gain = bus_gain(mix, sample_rate, threshold_db=threshold, limit_db=limit)
-            mix *= gain
+            gain = power_bus_gain(power, sample_rate, threshold_db=threshold, limit_db=limit)  # scales power
     target = _u(rng, cfg.peak_db) if cfg.enabled else float(np.mean(cfg.peak_db))
     # The bus gain and the peak scale are one curve, multiplied into every signal once; the peak
     # is that of the measuring sum (float32 rounding apart, the exact sum written later).
-    scale = np.float32(10 ** (target / 20) / (peak(mix) + 1e-12))
+    scale = np.float32(10 ** (target / 20) / (np.sqrt(float(power.max())) + 1e-12))
     curve = gain * scale if gain is not None else scale
     for x in out:  # every signal is the caller's own array: scale in place
         x *= curve
@@ -194,8 +213,8 @@ def mix_stems(tracks: list[np.ndarray], stems: list[str], keys: list[str], cfg: 
         if y is None:
             bypass[k].append(np.asarray(x, np.float32))
             continue
-        linear[k].append(LinearTrack(y, eq=p.get("eq"), width=p.get("width", 1.0), pan=p.get("pan", 0.0),
-                                     wet=p.get("reverb_wet", 0.0)))
+        linear[k].append(LinearTrack(y.x, eq=p.get("eq"), width=p.get("width", 1.0), pan=p.get("pan", 0.0),
+                                     wet=p.get("reverb_wet", 0.0), gain=y.gain, curve=y.curve))
     out = {}
     for k in order:
         audio = render_stem(linear[k], sample_rate, room) if linear[k] else None

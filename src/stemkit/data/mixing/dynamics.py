@@ -9,33 +9,51 @@ from __future__ import annotations
 
 import numpy as np
 
-from .measure import energy
 
 FRAME_SECONDS = 0.005
 
 
-def _frame_level_db(x: np.ndarray, frame: int) -> np.ndarray:
-    """RMS level (dB) per ``frame`` samples of ``max_c |x_c|`` of ``x`` (C, T) or (T,);
+def loudest_power(x: np.ndarray) -> np.ndarray:
+    """``max_c x_c**2`` per sample, ``(T,)`` float32, of ``x`` (C, T) or (T,) (one temporary)."""
+    x = np.asarray(x, np.float32)
+    if x.ndim == 1:
+        return np.square(x)
+    loud = np.square(x[0])
+    if x.shape[0] > 1:
+        scratch = np.empty_like(loud)
+        for c in range(1, x.shape[0]):
+            np.maximum(loud, np.square(x[c], out=scratch), out=loud)
+    return loud
+
+
+def _frame_level_db(power: np.ndarray, frame: int) -> np.ndarray:
+    """Mean level (dB) per ``frame`` samples of a power signal ``(T,)`` (e.g. :func:`loudest_power`);
     ``(T // frame + 1,)`` frames, the last one zero-padded."""
-    sq = np.square(np.asarray(x, np.float32))
-    loud = np.max(sq, axis=0) if sq.ndim == 2 and sq.shape[0] > 2 else (
-        np.maximum(sq[0], sq[1]) if sq.ndim == 2 and sq.shape[0] == 2 else sq.reshape(-1))
-    n = len(loud) // frame
+    n = len(power) // frame
     energies = np.empty(n + 1, np.float64)
-    energies[:n] = loud[: n * frame].reshape(n, frame).mean(axis=1)
-    energies[n] = loud[n * frame:].sum() / frame  # the partial frame, as if padded with zeros
+    energies[:n] = power[: n * frame].reshape(n, frame).mean(axis=1)
+    energies[n] = power[n * frame:].sum() / frame  # the partial frame, as if padded with zeros
     return 10 * np.log10(energies + 1e-18)
 
 
 def _smooth(reduction_db: np.ndarray, attack: float, release: float, frame_s: float) -> np.ndarray:
-    a_att, a_rel = np.exp(-frame_s / attack), np.exp(-frame_s / release)
-    out = np.empty_like(reduction_db)
+    """One-pole attack/release smoothing of a gain reduction (dB) per frame.
+
+    The coefficient depends on the state, so this is a loop over frames: kept on Python floats
+    (numpy scalars in the loop made it seven times slower).
+    """
+    a_att, a_rel = float(np.exp(-frame_s / attack)), float(np.exp(-frame_s / release))
+    b_att, b_rel = 1.0 - a_att, 1.0 - a_rel
+    out: list[float] = []
+    append = out.append
     state = 0.0
-    for i, target in enumerate(reduction_db.tolist()):  # reduction < 0: more negative = attack
-        coeff = a_att if target < state else a_rel
-        state = coeff * state + (1 - coeff) * target
-        out[i] = state
-    return out
+    for target in reduction_db.tolist():  # reduction < 0: more negative = attack
+        if target < state:
+            state = a_att * state + b_att * target
+        else:
+            state = a_rel * state + b_rel * target
+        append(state)
+    return np.array(out)
 
 
 def frames_to_samples(values: np.ndarray, frame: int, first_centre: float, n: int) -> np.ndarray:
@@ -66,9 +84,16 @@ def compressor_gain(x: np.ndarray, sample_rate: int, *, threshold_db: float, rat
                     attack: float = 0.01, release: float = 0.12, knee_db: float = 6.0,
                     lookahead: float = 0.0) -> np.ndarray:
     """Linear gain ``(T,)`` float32 of a feed-forward compressor (ratio=inf: a limiter) on ``x`` (C, T)."""
+    return power_compressor_gain(loudest_power(x), sample_rate, threshold_db=threshold_db, ratio=ratio,
+                                 attack=attack, release=release, knee_db=knee_db, lookahead=lookahead)
+
+
+def power_compressor_gain(power: np.ndarray, sample_rate: int, *, threshold_db: float, ratio: float,
+                          attack: float = 0.01, release: float = 0.12, knee_db: float = 6.0,
+                          lookahead: float = 0.0) -> np.ndarray:
+    """:func:`compressor_gain` from the detector's power signal ``(T,)`` (:func:`loudest_power`)."""
     frame = max(1, int(FRAME_SECONDS * sample_rate))
-    level = _frame_level_db(x, frame)
-    over = level - threshold_db
+    over = _frame_level_db(power, frame) - threshold_db
     slope = 1.0 - 1.0 / ratio
     reduction = np.where(over <= -knee_db / 2, 0.0,
                          np.where(over >= knee_db / 2, -slope * over,
@@ -76,17 +101,36 @@ def compressor_gain(x: np.ndarray, sample_rate: int, *, threshold_db: float, rat
     reduction = _smooth(reduction, attack, release, frame / sample_rate)
     # dB -> linear on the 200 frames/s, then interpolate: the per-sample curve is smooth anyway.
     return frames_to_samples(10.0 ** (reduction / 20.0), frame, 0.5 * frame - lookahead * sample_rate,
-                             x.shape[-1])
+                             len(power))
+
+
+def compression_curve(x: np.ndarray, sample_rate: int, *, threshold_db: float, ratio: float,
+                      scale: float = 1.0, makeup: bool = True, **kw) -> np.ndarray:
+    """Gain curve ``(T,)`` float32 that compresses ``scale * x`` (``x`` (C, T)): ``compress(scale
+    * x) == x * curve`` without computing ``scale * x`` (the detector's threshold moves instead),
+    the makeup gain (RMS of the input restored) and ``scale`` included."""
+    x = np.asarray(x, np.float32)
+    power = loudest_power(x)
+    shift = 20 * np.log10(scale) if scale > 0 else 0.0
+    curve = power_compressor_gain(power, sample_rate, threshold_db=threshold_db - shift, ratio=ratio, **kw)
+    gain = scale
+    if makeup:  # RMS before / after, both from the channels' powers and the curve
+        squared = np.square(curve)
+        before = after = 0.0
+        for c in range(x.shape[0]):
+            p = power if x.shape[0] == 1 else np.square(x[c])
+            before += float(np.einsum("t->", p))
+            after += float(np.einsum("t,t->", p, squared))
+        gain *= np.sqrt(before / (after + 1e-12 / max(scale * scale, 1e-30)))
+    curve *= np.float32(gain)
+    return curve
 
 
 def compress(x: np.ndarray, sample_rate: int, *, threshold_db: float, ratio: float,
              makeup: bool = True, **kw) -> np.ndarray:
     """``x`` (C, T) compressed, float32; ``makeup`` restores the RMS it had before."""
     x = np.asarray(x, np.float32)
-    y = x * compressor_gain(x, sample_rate, threshold_db=threshold_db, ratio=ratio, **kw)
-    if makeup:
-        y *= np.float32(np.sqrt(energy(x) / (energy(y) + 1e-12)))
-    return y
+    return x * compression_curve(x, sample_rate, threshold_db=threshold_db, ratio=ratio, makeup=makeup, **kw)
 
 
 def bus_gain(mix: np.ndarray, sample_rate: int, *, threshold_db: float | None,
@@ -95,11 +139,21 @@ def bus_gain(mix: np.ndarray, sample_rate: int, *, threshold_db: float | None,
 
     Applying it to every stem keeps the mixture the exact sum of the stems.
     """
-    gain = np.ones(mix.shape[-1], np.float32)
+    return power_bus_gain(loudest_power(mix), sample_rate, threshold_db=threshold_db, limit_db=limit_db)
+
+
+def power_bus_gain(power: np.ndarray, sample_rate: int, *, threshold_db: float | None,
+                   limit_db: float | None) -> np.ndarray:
+    """:func:`bus_gain` from the mix's detector power ``(T,)`` (:func:`loudest_power`), which it
+    scales in place by the squared gain (so it ends as the power of the limited mix)."""
+    gain = np.ones(len(power), np.float32)
     if threshold_db is not None:
-        gain *= compressor_gain(mix, sample_rate, threshold_db=threshold_db, ratio=3.0,
-                                attack=0.02, release=0.25)
-    if limit_db is not None:
-        gain *= compressor_gain(mix * gain, sample_rate, threshold_db=limit_db, ratio=1e6,
-                                attack=0.001, release=0.08, knee_db=1.0, lookahead=0.005)
+        gain = power_compressor_gain(power, sample_rate, threshold_db=threshold_db, ratio=3.0,
+                                     attack=0.02, release=0.25)
+        power *= np.square(gain)
+    if limit_db is not None:  # the limiter hears the compressed mix: power * gain^2
+        limiter = power_compressor_gain(power, sample_rate, threshold_db=limit_db, ratio=1e6,
+                                        attack=0.001, release=0.08, knee_db=1.0, lookahead=0.005)
+        power *= np.square(limiter)
+        gain *= limiter
     return gain

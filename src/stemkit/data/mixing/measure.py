@@ -33,3 +33,20 @@ def active_rms(x: np.ndarray, sample_rate: int) -> float:
     if top <= 0:
         return 0.0
     return float(np.sqrt(np.mean(frames[frames > top * 1e-4], dtype=np.float64)))
+
+
+_COMPARE_CHUNK = 1 << 16
+
+
+def identical_channels(x: np.ndarray) -> bool:
+    """Whether the two rows of ``x`` (2, T) are equal (a mono track rendered as stereo).
+
+    Compared a chunk at a time, so a stereo track is told apart after its first differing chunk
+    instead of after a full pass.
+    """
+    if x.shape[0] != 2:
+        return False
+    for a in range(0, x.shape[-1], _COMPARE_CHUNK):
+        if not np.array_equal(x[0, a: a + _COMPARE_CHUNK], x[1, a: a + _COMPARE_CHUNK]):
+            return False
+    return True

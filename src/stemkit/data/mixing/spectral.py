@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from .measure import identical_channels
+
 # Relative cost per sample of a batched real FFT of 2^k points (measured, single thread); the
 # plan picks the FFT size with the least total cost.
 _COST_PER_SAMPLE = {14: 1.1, 15: 1.0, 16: 1.0, 17: 1.0, 18: 1.0, 19: 1.35, 20: 2.4}
@@ -95,7 +97,7 @@ def apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.n
 
 def _apply_transfer(x: np.ndarray, response: np.ndarray, plan: BlockPlan) -> np.ndarray:
     x = np.asarray(x, np.float32)
-    mono = np.array_equal(x[0], x[1])
+    mono = identical_channels(x)
     if response.ndim == 2:  # per channel: (2, F) -> (2 out, 1 in, F) on the shared or own input
         response = response[:, None, :]
         per_channel = not mono

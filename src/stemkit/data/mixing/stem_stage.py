@@ -26,18 +26,40 @@ from .filters import EQ_TAIL_SECONDS
 from .linear_stage import PSD_FFT, _eq_impulse, reverb_gain
 from .reverb import Room
 from .spectral import _CHUNK_SAMPLES, BlockPlan, block_plan, impulse_spectrum, one_thread
+from .measure import identical_channels
 from .stereo import placement_matrix
 
 
 @dataclass
+class Processed:
+    """A track after its non-linear effects, as ``gain * curve * x``: ``x`` (K, T) with K = 1 for
+    a mono track (its one channel feeds both ears), ``curve`` (T,) a compressor's gain curve not
+    yet multiplied in (or None), ``gain`` a scalar level."""
+
+    x: np.ndarray
+    gain: float = 1.0
+    curve: np.ndarray | None = None
+
+    def audio(self) -> np.ndarray:
+        """The track as a new ``(2, T)`` float32 array."""
+        y = self.x * np.float32(self.gain)
+        if self.curve is not None:
+            y *= self.curve
+        return np.concatenate([y, y]) if y.shape[0] == 1 else y
+
+
+@dataclass
 class LinearTrack:
-    """One track ``x`` (2, T) after its non-linear effects, and its linear settings."""
+    """One track after its non-linear effects - ``gain * curve * x``, ``x`` (2, T) or (1, T) for
+    a mono track, ``curve`` (T,) or None - and its linear settings."""
 
     x: np.ndarray
     eq: list | None = None
     width: float = 1.0
     pan: float = 0.0
     wet: float = 0.0  # reverb send (energy ratio); 0 or no room: dry only
+    gain: float = 1.0
+    curve: np.ndarray | None = None
 
     def tail(self, room: Room | None, sample_rate: int) -> int:
         """Samples of response past a block that the block FFTs must leave room for."""
@@ -50,24 +72,46 @@ class LinearTrack:
     def filtered(self, room: Room | None) -> bool:
         return bool(self.eq) or self.reverberant(room)
 
+    def source(self) -> np.ndarray:
+        """``x`` as float32 with a mono track's identical channels reduced to one, (K, T)."""
+        x = np.asarray(self.x, np.float32)
+        return x[:1] if identical_channels(x) else x
 
-def _placed(x: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """``matrix`` (2, 2) applied to ``x`` (2, T), into one new float32 array (one scratch row)."""
+
+@dataclass
+class _Part:
+    """One track's share of a stem's block FFTs: FFT source ``k`` is ``(sum_i mix[k, i] x[i]) *
+    curve``, and output ear ``c`` gets ``source[k] * response[c]`` (``k = c``, or 0 when K = 1)."""
+
+    x: torch.Tensor  # (K_in, T)
+    mix: np.ndarray  # (K, K_in) float32
+    curve: torch.Tensor | None  # (T,)
+    response: torch.Tensor  # (2, 1, F) complex64
+
+    @property
+    def n_sources(self) -> int:
+        return self.mix.shape[0]
+
+
+def _placed(x: np.ndarray, matrix: np.ndarray, curve: np.ndarray | None = None) -> np.ndarray:
+    """``matrix`` (2, K) applied to ``x`` (K, T) (and the ``curve`` (T,)), into a new (2, T) array."""
     m = matrix.astype(np.float32)
-    out = np.empty_like(x, dtype=np.float32)
+    out = np.empty((2, x.shape[-1]), np.float32)
     scratch = np.empty_like(out[0])
     for c in range(2):
         np.multiply(x[0], m[c, 0], out=out[c])
-        out[c] += np.multiply(x[1], m[c, 1], out=scratch)
+        for i in range(1, x.shape[0]):
+            out[c] += np.multiply(x[i], m[c, i], out=scratch)
+        if curve is not None:
+            out[c] *= curve
     return out
 
 
-def track_transfer(track: LinearTrack, sample_rate: int, room: Room | None,
-                   n_fft: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(source (K, T), response (2, F))``: output ear ``c`` is ``source[k] * response[c]`` with
-    ``k = c`` for a stereo track (``source`` = the placed track) and ``k = 0`` for a mono one
-    (``source`` = its one channel, the placement folded into the response)."""
-    x = np.asarray(track.x, np.float32)
+def track_transfer(track: LinearTrack, sample_rate: int, room: Room | None, n_fft: int) -> _Part:
+    """The track's FFT sources and per-ear response (see :class:`_Part`): a stereo track is
+    placed (width, pan, level) as it is copied into the blocks and filtered per ear; a mono
+    track's one channel is transformed once, its placement and level folded into the response."""
+    x = track.source()
     matrix = placement_matrix(track.width, track.pan)
     n_bins = n_fft // 2 + 1
     eq_spec = (impulse_spectrum(_eq_impulse(track.eq, sample_rate), n_fft) if track.eq
@@ -75,12 +119,17 @@ def track_transfer(track: LinearTrack, sample_rate: int, room: Room | None,
     per_ear = np.ones((2, n_bins), np.complex64)
     if track.reverberant(room):
         eq_power = np.abs(eq_spec[:: n_fft // PSD_FFT]) ** 2 if track.eq else 1.0
-        g = reverb_gain(x, matrix, eq_power, room)
+        g = reverb_gain(x, matrix, eq_power, room, curve=track.curve)
         per_ear = (1.0 - track.wet) + (track.wet * g) * room.spectrum(n_fft)
     response = eq_spec[None, :] * per_ear
-    if np.array_equal(x[0], x[1]):  # mono: transform its one channel once
-        return x[:1], (matrix.sum(axis=1)[:, None] * response).astype(np.complex64)
-    return _placed(x, matrix), response.astype(np.complex64)
+    if x.shape[0] == 1:
+        response = (matrix.sum(axis=1) * track.gain)[:, None] * response
+        mix = np.ones((1, 1), np.float32)
+    else:
+        mix = (matrix * track.gain).astype(np.float32)
+    curve = None if track.curve is None else torch.from_numpy(np.ascontiguousarray(track.curve, np.float32))
+    return _Part(torch.from_numpy(np.ascontiguousarray(x)), mix, curve,
+                 torch.from_numpy(np.ascontiguousarray(response, np.complex64))[:, None, :])
 
 
 def render_stem(tracks: list[LinearTrack], sample_rate: int, room: Room | None) -> np.ndarray:
@@ -97,18 +146,41 @@ def render_stem(tracks: list[LinearTrack], sample_rate: int, room: Room | None) 
             out = _summed_transfer(parts, plan)
     for t in tracks:  # memoryless tracks: placement only, in the time domain
         if not t.filtered(room):
-            placed = _placed(np.asarray(t.x, np.float32), placement_matrix(t.width, t.pan))
+            x = t.source()
+            matrix = placement_matrix(t.width, t.pan) * t.gain
+            placed = _placed(x, matrix.sum(axis=1, keepdims=True) if x.shape[0] == 1 else matrix, t.curve)
             out = placed if out is None else np.add(out, placed, out=out)
     return out
 
 
-def _summed_transfer(parts: list[tuple[np.ndarray, np.ndarray]], plan: BlockPlan) -> np.ndarray:
-    """``(2, T)``: sum over ``parts`` of ``source`` through ``response`` (see
-    :func:`track_transfer`), by overlap-add of ``plan`` blocks with one inverse FFT per ear."""
+def _fill(frames: torch.Tensor, part: _Part, k: int, start: int, count: int, plan: BlockPlan) -> None:
+    """Write FFT source ``k`` of ``part`` for blocks ``start // block ..`` + ``count`` into the
+    first ``block`` samples of each of ``frames`` (count, n_fft); zero past the signal's end."""
+    n, b = plan.n_samples, plan.block
+    whole = min(count, (n - start) // b)  # blocks fully inside the signal
+    spans = []
+    if whole:
+        spans.append((frames[:whole, :b], start, whole * b, (whole, b)))
+    if whole < count:  # the last, partial block (zero beyond the signal)
+        frames[whole:count, :b] = 0.0
+        rest = n - (start + whole * b)
+        spans.append((frames[whole, :rest], start + whole * b, rest, (rest,)))
+    row = part.mix[k]
+    for dst, at, length, shape in spans:
+        inputs = [part.x[i, at: at + length].view(shape) for i in range(len(row))]
+        torch.mul(inputs[0], float(row[0]), out=dst)
+        for i in range(1, len(row)):
+            if row[i] != 0:
+                dst.add_(inputs[i], alpha=float(row[i]))
+        if part.curve is not None:
+            dst.mul_(part.curve[at: at + length].view(shape))
+
+
+def _summed_transfer(parts: list[_Part], plan: BlockPlan) -> np.ndarray:
+    """``(2, T)``: the sum over ``parts`` of their sources through their responses (see
+    :class:`_Part`), by overlap-add of ``plan`` blocks with one inverse FFT per ear."""
     n, b, n_fft = plan.n_samples, plan.block, plan.n_fft
     per_chunk = min(plan.n_blocks, max(1, _CHUNK_SAMPLES // n_fft))
-    srcs = [torch.from_numpy(np.ascontiguousarray(s)) for s, _ in parts]
-    resp = [torch.from_numpy(np.ascontiguousarray(r))[:, None, :] for _, r in parts]  # (2, 1, F)
     out = torch.zeros((2, plan.n_blocks * b + n_fft), dtype=torch.float32)
     frames = torch.empty((2, per_chunk, n_fft), dtype=torch.float32)
     frames[:, :, b:] = 0.0  # the zero padding of every block; the first b samples are overwritten
@@ -116,22 +188,17 @@ def _summed_transfer(parts: list[tuple[np.ndarray, np.ndarray]], plan: BlockPlan
     for first in range(0, plan.n_blocks, per_chunk):
         count = min(per_chunk, plan.n_blocks - first)
         start = first * b
-        whole = min(count, (n - start) // b)  # blocks fully inside the signal
         acc = acc_buffer[:, :count]
-        for i, (src, v) in enumerate(zip(srcs, resp)):
-            k = src.shape[0]
-            if whole:
-                frames[:k, :whole, :b] = src[:, start: start + whole * b].view(k, whole, b)
-            if whole < count:  # the last, partial block (zero beyond the signal)
-                frames[:k, whole:count, :b] = 0.0
-                rest = n - (start + whole * b)
-                frames[:k, whole, :rest] = src[:, start + whole * b:]
+        for i, part in enumerate(parts):
+            k = part.n_sources
+            for j in range(k):
+                _fill(frames[j], part, j, start, count, plan)
             spec = torch.fft.rfft(frames[:k, :count], dim=-1)  # (K, count, F)
             spec = spec.expand(2, -1, -1)  # a mono track feeds both ears (a view, no copy)
             if i == 0:
-                torch.mul(spec, v, out=acc)  # (2, count, F)
+                torch.mul(spec, part.response, out=acc)  # (2, count, F)
             else:
-                acc.addcmul_(spec, v)
+                acc.addcmul_(spec, part.response)
         blocks = torch.fft.irfft(acc, n=n_fft, dim=-1)  # (2, count, n_fft)
         for j in range(count):
             at = start + j * b
