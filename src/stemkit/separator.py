@@ -25,7 +25,7 @@ import torch
 from .audio import AudioReader, AudioWriter, StreamResampler, adapt_channels, output_format
 from .audio.formats import MAX_RATE, MIN_RATE, OutputFormat
 from .engine import OverlapAdd, enforce_consistency
-from .engine.overlap_add import even_segment
+from .engine.overlap_add import auto_workers, even_segment
 from .engine.allocator import tune_allocator
 from .errors import AudioReadError, StemkitError
 from .models.base import SeparationModel
@@ -65,6 +65,10 @@ class Separator:
         wiener: multichannel Wiener post-filter iterations (0 = off).
         stems: only return these stems (informed models extract exactly these).
         progress: show a progress bar (default: when stderr is a terminal).
+        workers: segments separated at once on worker threads, each at one intra-op thread
+            (default: one per thread torch may use on CPU, at most 4, and 1 on GPU;
+            ``STEMKIT_SEGMENT_WORKERS`` overrides the default). 1 turns it off; the stems are the
+            same either way (those of the serial engine at one thread).
     """
 
     def __init__(
@@ -84,6 +88,7 @@ class Separator:
         progress: bool | None = None,
         seed: int = 0,
         allow_untrained: bool = False,
+        workers: int | None = None,
     ):
         if isinstance(model, SeparationModel):
             self.model, self.name = model, getattr(model, "architecture", type(model).__name__)
@@ -130,6 +135,12 @@ class Separator:
         self.window, self.consistency, self.seed = window, consistency, seed
         self.wiener = wiener
         self.progress = progress
+        if workers is not None and workers < 1:
+            raise StemkitError("--workers must be at least 1")
+        try:
+            self.workers = workers or auto_workers(self.device)
+        except ValueError as exc:
+            raise StemkitError(str(exc)) from None
 
     # -- facts ---------------------------------------------------------------------------------
     @property
@@ -176,7 +187,7 @@ class Separator:
             segment = even_segment(at_model_rate, segment, self.overlap)
         ola = OverlapAdd(model, segment=segment, overlap=self.overlap, window=self.window,
                          batch_size=self.batch_size, shifts=self.shifts, seed=self.seed,
-                         device=self.device, postprocess=self._postprocess())
+                         device=self.device, postprocess=self._postprocess(), workers=self.workers)
         up = StreamResampler(sample_rate, sr_m, Cm)
         down = StreamResampler(sr_m, sample_rate, S * Cm)
         pending_mix: deque[np.ndarray] = deque()

@@ -4,12 +4,21 @@
 as soon as no later segment can touch them, so memory depends on the segment length and batch
 size, never on the song length. Time-shift augmentation (``shifts``, as in Demucs) runs extra
 segment grids offset by random amounts and averages them in the same accumulator.
+
+**Parallel segments** (``workers > 1``): the model forwards of consecutive segments run on worker
+threads (torch and numpy release the GIL), each worker at one intra-op thread, while the calling
+thread goes on decoding, blending and writing. At most ``workers`` batches are in flight; they are
+blended strictly in segment order, so the stems are exactly those of the serial engine at one
+thread. Memory grows by one segment's temporaries per worker, not with the song.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import os
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable, Iterator
 
 import numpy as np
@@ -19,6 +28,49 @@ from ..models.base import SeparationModel
 from .windows import blend_window
 
 MAX_SHIFT_SECONDS = 0.5
+#: Most segment workers chosen automatically (each holds one segment's temporaries, ~60-100 MB).
+MAX_AUTO_WORKERS = 4
+#: Environment override of the automatic choice: a number of workers (1 = serial).
+WORKERS_ENV = "STEMKIT_SEGMENT_WORKERS"
+
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def _one_intra_op_thread() -> None:
+    # Per worker thread only: two workers at one thread each use two cores without oversubscribing
+    # (and torch.set_num_threads(k >= 2) is what breaks batched linalg.solve on some machines).
+    torch.set_num_threads(1)
+
+
+def segment_pool(workers: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``workers`` threads at one intra-op thread each, made on first use
+    (per process: a forked child inherits the object but not its threads)."""
+    key = (os.getpid(), workers)
+    if key not in _POOLS:
+        _POOLS[key] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stemkit-segment",
+                                         initializer=_one_intra_op_thread)
+    return _POOLS[key]
+
+
+def auto_workers(device: str | torch.device = "cpu") -> int:
+    """Segment workers for ``device``: on CPU one per intra-op thread torch may use (at most
+    ``MAX_AUTO_WORKERS``), so two cores run two segments at once; 1 (serial) elsewhere.
+    ``STEMKIT_SEGMENT_WORKERS=N`` overrides it (``1`` turns parallel segments off)."""
+    env = os.environ.get(WORKERS_ENV, "").strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f"{WORKERS_ENV} must be a whole number, got {env!r}") from None
+    if torch.device(device).type != "cpu":
+        return 1
+    return max(1, min(torch.get_num_threads(), os.cpu_count() or 1, MAX_AUTO_WORKERS))
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
 
 
 class OverlapAdd:
@@ -30,6 +82,8 @@ class OverlapAdd:
         window: blending window name. batch_size: segments per forward call.
         shifts: 0 = one grid; N >= 1 = N grids at random offsets in [0, 0.5 s], averaged.
         postprocess: optional ``f(mix (B, C, L), stems (B, S, C, L)) -> stems`` per batch.
+        workers: batches computed at once on worker threads (1 = in the calling thread); the
+            output does not depend on it (module docstring).
     """
 
     def __init__(
@@ -44,6 +98,7 @@ class OverlapAdd:
         seed: int = 0,
         device: str | torch.device = "cpu",
         postprocess: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        workers: int = 1,
     ):
         if not 0.0 <= overlap < 1.0:
             raise ValueError("overlap must be in [0, 1)")
@@ -73,6 +128,10 @@ class OverlapAdd:
         self._filled = 0
         self._out_base = 0  # absolute index of self._acc[..., 0]; everything before was emitted
         self._finished = False
+        self.workers = max(1, int(workers))
+        self._pool = segment_pool(self.workers) if self.workers > 1 else None
+        # Batches submitted and not yet blended, oldest first: (starts, future of stems (B, S, C, L)).
+        self._inflight: deque[tuple[list[tuple[int, int]], Future]] = deque()
 
     # -- input -------------------------------------------------------------------------------
     def push(self, block: torch.Tensor) -> Iterator[torch.Tensor]:
@@ -128,15 +187,21 @@ class OverlapAdd:
     def _run(self, final: bool) -> Iterator[torch.Tensor]:
         while True:
             ready = self._ready_starts(final)
-            if not ready:
-                break
-            stems = self._forward(torch.stack([self._segment(s) for s, _ in ready]))
-            for (start, _), est in zip(ready, stems):
+            if ready:
+                batch = torch.stack([self._segment(s) for s, _ in ready])  # a copy: input may be trimmed
+                future = self._pool.submit(self._forward, batch) if self._pool else _done(self._forward(batch))
+                self._inflight.append((ready, future))
+                self._trim_input()
+                if len(self._inflight) < self.workers:
+                    continue  # start the next batch before waiting for this one
+            elif not self._inflight or (not final and not self._inflight[0][1].done()):
+                break  # nothing to start, nothing finished: wait for more input in the caller
+            starts, future = self._inflight.popleft()  # blend in segment order: same sums as serial
+            for (start, _), est in zip(starts, future.result()):
                 self._accumulate(start, est)
             out = self._emit(final)
             if out is not None:
                 yield out
-            self._trim_input()
         out = self._emit(final)
         if out is not None:
             yield out
@@ -162,9 +227,13 @@ class OverlapAdd:
 
     def _emit(self, final: bool) -> torch.Tensor | None:
         # Samples before the earliest pending segment start have received every contribution.
-        limit = self._received if (final and not self._heap_has_work()) else min(
-            self._heap[0][0] if self._heap else self._received, self._received
-        )
+        # Segments in flight have not been blended yet: nothing from their start on is final.
+        if final and not self._heap_has_work() and not self._inflight:
+            limit = self._received
+        else:
+            limit = min(self._heap[0][0] if self._heap else self._received, self._received)
+            if self._inflight:
+                limit = min(limit, self._inflight[0][0][0][0])
         n = limit - self._out_base
         if n <= 0:
             return None
@@ -221,14 +290,18 @@ def separate_tensor(
     seed: int = 0,
     device: str | torch.device = "cpu",
     postprocess=None,
+    workers: int = 1,
 ) -> torch.Tensor:
-    """Separate a whole mixture ``(C, T)`` already at ``model.sample_rate`` -> ``(S, C, T)``."""
+    """Separate a whole mixture ``(C, T)`` already at ``model.sample_rate`` -> ``(S, C, T)``.
+
+    ``workers``: segments computed at once on worker threads (:func:`auto_workers` picks one per
+    core); the result does not depend on it."""
     segment = segment or model.segment
     if overlap is None:
         overlap = model.default_overlap if model.default_overlap is not None else 0.25
     if not model.fixed_segment:
         segment = even_segment(mix.shape[-1], segment, overlap)  # no chunk of mostly padding
     ola = OverlapAdd(model, segment=segment, overlap=overlap, window=window, batch_size=batch_size,
-                     shifts=shifts, seed=seed, device=device, postprocess=postprocess)
+                     shifts=shifts, seed=seed, device=device, postprocess=postprocess, workers=workers)
     parts = list(ola.push(mix)) + list(ola.finish())
     return torch.cat(parts, dim=-1)
