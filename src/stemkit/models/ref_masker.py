@@ -231,6 +231,10 @@ class RefMasker(SeparationModel):
         prior = self.prior_separator.batch_masks(spec, shared).to(dtype=torch.float32)
         return prior.clamp_min(self.prior_floor).log_()
 
+    def _prior_masks(self, spec: torch.Tensor, shared: dict | None) -> torch.Tensor:
+        """The classical masks ``(B, S, 1, F, N)`` float32 (shared with a classical part, not copied)."""
+        return self.prior_separator.batch_masks(spec, shared).to(dtype=torch.float32)
+
     def masks(self, spec: torch.Tensor, temperature: float = 1.0, shared: dict | None = None) -> torch.Tensor:
         """Mixture STFT ``(B, C, F, N)`` -> masks ``(B, S, C, F, N)`` summing to one over S."""
         logits = self._frame_logits(spec, shared)  # (B, N, S, C, F)
@@ -259,7 +263,7 @@ class RefMasker(SeparationModel):
         # they run side by side (same numbers, less wall time).
         prior_job = None
         if self._prior is not None and torch.get_num_threads() > 1 and os.environ.get("STEMKIT_PRIOR_THREAD", "1") != "0":
-            prior_job = _prior_pool().submit(self.prior_log_masks, spec, shared)
+            prior_job = _prior_pool().submit(self._prior_masks, spec, shared)
         x = (self.input_features(spec) + self.input_shift) * self.input_scale
         h = self.encode(x)
         r, _ = self.rnn(h)
@@ -267,13 +271,15 @@ class RefMasker(SeparationModel):
         if prior_job is not None:
             prior = prior_job.result()
         else:
-            prior = self.prior_log_masks(spec, shared) if self._prior is not None else None  # (B, S, 1, F, N)
+            prior = self._prior_masks(spec, shared) if self._prior is not None else None  # (B, S, 1, F, N)
         temperature = self.temperature if not self.training else 1.0
 
         def masks_of(frames: slice) -> torch.Tensor:
             logits = self.decode(hidden[:, frames]).view(batch, -1, len(self.sources), channels, bins)
             if prior is not None:
-                logits.add_(prior[..., frames].permute(0, 4, 1, 2, 3))  # (B, n, S, 1, F)
+                # log of the floored prior per block: no segment-sized copy beside the shared masks
+                log_prior = prior[..., frames].clamp_min(self.prior_floor).log_()
+                logits.add_(log_prior.permute(0, 4, 1, 2, 3))  # (B, n, S, 1, F)
             if temperature != 1.0:
                 logits.div_(temperature)
             return torch.softmax(logits, dim=2).permute(0, 2, 3, 4, 1)
