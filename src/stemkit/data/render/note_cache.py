@@ -41,7 +41,12 @@ VELOCITY_GRID = 8
 # (TinySoundFont costs ~10 ns per voice-sample, not much more than adding a cached copy).
 MIN_NOTES_PER_CLASS = 2.0
 FAST_RELEASE_SECONDS = 0.01  # TSF_FASTRELEASETIME: the release of a choked voice
-_CHUNK = 4096  # release rendered in chunks until one is digital silence
+_CHUNK = 4096  # release rendered in chunks until one ends below the floor
+_MAX_CHUNK = 1 << 13  # release chunks double up to this: finer steps stop closer to the floor
+#: A cached note ends where it has decayed this far below its peak for good: the tail past that
+#: point is inaudible by definition, and long releases (pads: 3-13 s) are much of the rendering.
+FLOOR_DB = 60.0
+_FLOOR = 10 ** (-FLOOR_DB / 20)
 
 
 def _hold_samples(note: PlannedNote, grid: int, n_samples: int, n_fade: int) -> int:
@@ -69,38 +74,47 @@ def _class_key(note: PlannedNote, hold: int, regions: tuple[Region, ...], veloci
 
 
 def _render_note(synth, sf, chan: int, key: int, velocity: int, hold: int, limit: int) -> np.ndarray:
-    """One note from silence: ``(L, 2)`` float32, L <= ``limit``, trailing silence trimmed."""
+    """One note from silence: ``(L, 2)`` float32, L <= ``limit``, cut where it has decayed for
+    good below ``FLOOR_DB`` under its peak (the rest of a long release is inaudible by definition
+    and, for pads re-struck every bar, most of the rendering)."""
     synth.noteon(chan, key, velocity)
     held = np.empty((min(hold, limit), 2), np.float32)
     sf.render(memoryview(held.reshape(-1)).cast("B"), False)
+    peak = _peak(held)
     parts, done = [held], len(held)
     if done < limit:
         synth.noteoff(chan, key)
         size = _CHUNK
-        while done < limit:  # the release, in growing chunks, until the voice falls silent
+        while done < limit:  # the release, in growing chunks, until the voice falls below the floor
             chunk = np.empty((min(size, limit - done), 2), np.float32)
             sf.render(memoryview(chunk.reshape(-1)).cast("B"), False)
             done += len(chunk)
-            if chunk[-_CHUNK:].any():  # still sounding at the chunk's end
+            peak = max(peak, _peak(chunk))
+            if _peak(chunk[-_CHUNK:]) > peak * _FLOOR:  # still audible at the chunk's end
                 parts.append(chunk)
-                size = min(4 * size, 1 << 17)
+                size = min(2 * size, _MAX_CHUNK)
                 continue
-            parts.append(chunk[:_sound_end(chunk)])
+            parts.append(chunk)
             break
     audio = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return audio[:_sound_end(audio)]
+    return audio[:_sound_end(audio, peak * _FLOOR)]
 
 
-def _sound_end(audio: np.ndarray) -> int:
-    """Frames of ``audio`` (L, 2) up to its last non-zero sample (trailing silence scanned from
-    the end, a block at a time, on the flat array: a one-shot drum sample ends long before the
-    note is released)."""
+def _peak(audio: np.ndarray) -> float:
+    return float(max(audio.max(), -audio.min())) if audio.size else 0.0
+
+
+def _sound_end(audio: np.ndarray, floor: float = 0.0) -> int:
+    """Frames of ``audio`` (L, 2) up to its last sample louder than ``floor`` (scanned from the
+    end, a block at a time, on the flat array: a one-shot drum sample ends long before the note
+    is released)."""
     flat = audio.reshape(-1)
     end = len(flat)
     while end > 0:
         start = max(0, end - 2 * _CHUNK)
-        if flat[start:end].any():
-            return (start + int(np.flatnonzero(flat[start:end])[-1])) // 2 + 1
+        loud = np.flatnonzero(np.abs(flat[start:end]) > floor)
+        if len(loud):
+            return (start + int(loud[-1])) // 2 + 1
         end = start
     return 0
 
