@@ -35,3 +35,15 @@ def numpy_or_torch(fn: Callable[..., torch.Tensor]) -> Callable:
         return like_input(out, mix)
 
     return wrapped
+
+
+def complex_magnitude(spec: torch.Tensor) -> torch.Tensor:
+    """``|spec|`` of a complex tensor, same shape and memory order.
+
+    On the CPU without gradients numpy's vectorised ``abs`` does it (20-30x faster than torch's
+    ``abs`` of a complex64 tensor in stemkit's frames-major layout, equal within one rounding
+    step); elsewhere ``torch.abs``.
+    """
+    if spec.device.type == "cpu" and not spec.requires_grad and spec.dtype in (torch.complex64, torch.complex128):
+        return torch.from_numpy(np.abs(spec.detach().numpy()))
+    return spec.abs()

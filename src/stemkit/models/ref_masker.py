@@ -44,6 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..dsp.arrays import complex_magnitude
 from ..dsp.stft import FrameOverlapAdd, Stft, masked_inverse
 from ..dsp.wiener import wiener
 from .base import SOURCES_4, SeparationModel
@@ -188,14 +189,14 @@ class RefMasker(SeparationModel):
     def input_features(self, spec: torch.Tensor) -> torch.Tensor:
         """Mixture STFT ``(B, C, F, N)`` complex -> network input ``(B, N, K * Fb)``."""
         low = spec[..., : self.input_bins, :]
-        mag = low.abs()
+        mag = complex_magnitude(low)
         maps = [mag]
         if "hpss" in self.features:
             harmonic, percussive = hpss_magnitudes(mag, self.hpss_time_kernel, self.hpss_freq_kernel)
             maps += [harmonic, percussive]
         if "centre" in self.features:
-            mid = (low[:, 0] + low[:, 1]).abs() / 2
-            side = (low[:, 0] - low[:, 1]).abs() / 2
+            mid = complex_magnitude(low[:, 0] + low[:, 1]) / 2
+            side = complex_magnitude(low[:, 0] - low[:, 1]) / 2
             maps.append(torch.stack([mid, side], dim=1))
         x = torch.log1p(maps[0] if len(maps) == 1 else torch.cat(maps, dim=1))  # (B, K, Fb, N)
         batch, _, _, frames = x.shape

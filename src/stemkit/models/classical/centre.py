@@ -30,16 +30,30 @@ def is_effectively_mono(spec: np.ndarray) -> bool:
     return bool(np.vdot(side, side).real <= MONO_SIDE_RATIO * np.vdot(mid, mid).real)
 
 
-def centre_similarity(spec: np.ndarray, smoothing: int = 1) -> np.ndarray:
-    """Centre similarity ``(F, N)`` in [-1, 1] of a stereo STFT ``(2, F, N)``.
-
-    ``smoothing`` > 1 averages the cross- and auto-spectra over that many frames first (a
-    coherence estimate), which steadies the mask where several sources share a bin.
-    """
+def centre_terms(spec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(Re(L R*), |L|^2 + |R|^2)``, each ``(F, N)`` float, of a stereo STFT ``(2, F, N)``."""
     # Real arithmetic on the real and imaginary parts: no conjugate copy, no square roots.
     lr, li, rr, ri = spec[0].real, spec[0].imag, spec[1].real, spec[1].imag
     cross = lr * rr + li * ri
     power = lr * lr + li * li + rr * rr + ri * ri
+    return cross, power
+
+
+def is_mono_from_terms(cross: np.ndarray, power: np.ndarray) -> bool:
+    """:func:`is_effectively_mono` from :func:`centre_terms`: ``sum |L - R|^2 = sum(power - 2 cross)``
+    and ``sum |L + R|^2 = sum(power + 2 cross)``, so the test costs two sums, not two complex passes."""
+    total, shared = float(np.sum(power, dtype=np.float64)), 2.0 * float(np.sum(cross, dtype=np.float64))
+    return total - shared <= MONO_SIDE_RATIO * (total + shared)
+
+
+def centre_similarity(spec: np.ndarray, smoothing: int = 1, terms: tuple | None = None) -> np.ndarray:
+    """Centre similarity ``(F, N)`` in [-1, 1] of a stereo STFT ``(2, F, N)``.
+
+    ``smoothing`` > 1 averages the cross- and auto-spectra over that many frames first (a
+    coherence estimate), which steadies the mask where several sources share a bin. ``terms``:
+    :func:`centre_terms` of ``spec`` when already computed (they are overwritten).
+    """
+    cross, power = terms if terms is not None else centre_terms(spec)
     if smoothing > 1:
         from scipy.ndimage import uniform_filter1d  # only here: scipy.ndimage costs every model ~20 MB
 
@@ -50,9 +64,10 @@ def centre_similarity(spec: np.ndarray, smoothing: int = 1) -> np.ndarray:
     return cross
 
 
-def centre_mask(spec: np.ndarray, sharpness: float = 2.0, smoothing: int = 1) -> np.ndarray:
-    """Soft mask ``(F, N)`` in [0, 1] of the centre-panned part of a stereo STFT ``(2, F, N)``."""
-    mask = centre_similarity(spec, smoothing)  # a fresh array: clipped and raised in place
+def centre_mask(spec: np.ndarray, sharpness: float = 2.0, smoothing: int = 1, terms: tuple | None = None) -> np.ndarray:
+    """Soft mask ``(F, N)`` in [0, 1] of the centre-panned part of a stereo STFT ``(2, F, N)``
+    (``terms``: as for :func:`centre_similarity`)."""
+    mask = centre_similarity(spec, smoothing, terms)  # a fresh array: clipped and raised in place
     np.clip(mask, 0.0, 1.0, out=mask)
     mask **= sharpness
     return mask

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..base import SOURCES_4
 from ..registry import register
-from .centre import centre_mask, is_effectively_mono
+from .centre import centre_mask, centre_terms, is_effectively_mono, is_mono_from_terms
 from .hpss import hpss_masks, kernel_sizes
 from .masking import MaskingSeparator, band_weight, stack_masks
 from .repet import repet_sim_foreground_mask
@@ -100,13 +100,18 @@ class Classical4(MaskingSeparator):
     def vocal_score(self, spec: np.ndarray, harmonic_magnitude: np.ndarray) -> np.ndarray:
         """How vocal each bin looks, ``(F, N)`` in [0, 1]: the REPET-SIM foreground, the centre
         mask, their product (``both``: bins must pass both) or their mean (``mean``)."""
-        mono = is_effectively_mono(spec)
+        terms = None
+        if self.vocal_cue != "repet" and spec.shape[0] == 2:
+            terms = centre_terms(spec)  # the centre cue's inputs also answer "is it mono?"
+            mono = is_mono_from_terms(*terms)
+        else:
+            mono = is_effectively_mono(spec)
         cue = "repet" if mono else self.vocal_cue
         cues = []
         if cue != "centre":
             cues.append(repet_sim_foreground_mask(harmonic_magnitude, self.neighbours, self.min_separation))
         if cue != "repet":
-            cues.append(centre_mask(spec, self.centre_sharpness))
+            cues.append(centre_mask(spec, self.centre_sharpness, terms=terms))
         if len(cues) == 1:
             score = cues[0]
         else:
