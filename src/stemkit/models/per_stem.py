@@ -11,7 +11,7 @@ Built from trained parts with :func:`compose`; stored like any model (its sideca
 each part's architecture and arguments, so loading rebuilds the parts and fills their weights).
 
 **Fused inference** (without gradients, as the engine runs models). When every used part is a
-*mask model over the same STFT* (it has ``fusable_stft()`` and ``mask_frames(spec, shared)``:
+*mask model over the same STFT* (it has ``fusable_stft()`` and ``mask_frames(spec, shared, needed)``:
 ``ref_masker`` and the classical separators without Wiener refinement), the parts are not run one
 after the other. The mixture STFT is computed once, each part gives its masks, masks that two
 parts share are computed once (``ref_masker``'s classical prior and a classical part with the same
@@ -94,8 +94,9 @@ class PerStem(SeparationModel):
         segment)."""
         spec = stft(mix)  # (B, C, F, N), frames-major in memory
         shared: dict = {}
-        masks_of = {name: self.parts[name].mask_frames(spec, shared) for name in dict.fromkeys(self.choose.values())}
         picks = [(part, self.parts[part].sources.index(stem)) for stem, part in self.choose.items()]
+        masks_of = {name: self.parts[name].mask_frames(spec, shared, needed=[i for p, i in picks if p == name])
+                    for name in dict.fromkeys(self.choose.values())}
 
         def chosen(frames: slice) -> list[torch.Tensor]:
             part_masks = {name: get(frames) for name, get in masks_of.items()}  # (B, S_part, C or 1, F, n)

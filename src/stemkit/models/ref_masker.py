@@ -249,7 +249,7 @@ class RefMasker(SeparationModel):
         return self.stft if self.wiener_iterations == 0 else None
 
     @torch.no_grad()
-    def mask_frames(self, spec: torch.Tensor, shared: dict | None = None):
+    def mask_frames(self, spec: torch.Tensor, shared: dict | None = None, needed=None):
         """Mixture STFT ``(B, C, F, N)`` -> ``masks_of(frames: slice) -> (B, S, C, F, n)``, the masks
         :meth:`forward` applies, for a block of frames (inference only).
 
@@ -258,6 +258,7 @@ class RefMasker(SeparationModel):
         tensors of a segment) run per block when called, so they never exist for a whole segment.
         ``shared``: a dict living for one forward pass of a combined model; the classical prior's
         masks are stored there, so a classical part with the same settings reuses them.
+        ``needed`` (stem indices the caller uses) changes nothing here: the softmax needs every stem.
         """
         batch, channels, bins, _ = spec.shape
         # The classical prior is numpy (one core) and the network torch: with two or more threads

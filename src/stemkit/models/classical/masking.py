@@ -109,11 +109,14 @@ class MaskingSeparator(SeparationModel):
             shared[key] = masks
         return masks
 
-    def mask_frames(self, spec: torch.Tensor, shared: dict | None = None):
+    def mask_frames(self, spec: torch.Tensor, shared: dict | None = None, needed=None):
         """Mixture STFT ``(B, C, F, N)`` -> ``masks_of(frames: slice) -> (B, S, C or 1, F, n)``, the
         :meth:`spectral_masks` of a block of frames. :meth:`batch_masks` run here, for every frame
-        (the median filters need context); the residual stem's mask is made per block."""
+        (the median filters need context); the residual stem's mask is made per block, and only
+        when ``needed`` (the stem indices the caller will use; None = all) includes it."""
         masks = self.batch_masks(spec, shared)
+        if needed is not None and self.residual_index % len(self.sources) not in set(needed):
+            return lambda frames: masks[..., frames]  # the other stems' masks as they are: no copy
         return lambda frames: self._with_residual(masks[..., frames])
 
     def spectral_masks(self, spec: torch.Tensor, shared: dict | None = None) -> torch.Tensor:
