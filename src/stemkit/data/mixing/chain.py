@@ -164,7 +164,7 @@ def _apply_bus(out: list[np.ndarray], cfg: MixConfig, sample_rate: int,
     # The bus gain and the peak scale are one curve, multiplied into every signal once; the peak
     # is that of the measuring sum (float32 rounding apart, the exact sum written later).
     scale = np.float32(10 ** (target / 20) / (np.sqrt(float(power.max())) + 1e-12))
-    curve = gain * scale if gain is not None else scale
+    curve = np.multiply(gain, scale, out=gain) if gain is not None else scale
     for x in out:  # every signal is the caller's own array: scale in place
         x *= curve
     bus["peak_db"] = target

@@ -8,6 +8,7 @@ interpolation between frame centres, computed a frame at a time (float32, no per
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 
 FRAME_SECONDS = 0.005
@@ -31,7 +32,7 @@ def _frame_level_db(power: np.ndarray, frame: int) -> np.ndarray:
     ``(T // frame + 1,)`` frames, the last one zero-padded."""
     n = len(power) // frame
     energies = np.empty(n + 1, np.float64)
-    energies[:n] = power[: n * frame].reshape(n, frame).mean(axis=1)
+    energies[:n] = np.einsum("nf->n", power[: n * frame].reshape(n, frame)) / frame
     energies[n] = power[n * frame:].sum() / frame  # the partial frame, as if padded with zeros
     return 10 * np.log10(energies + 1e-18)
 
@@ -60,24 +61,36 @@ def frames_to_samples(values: np.ndarray, frame: int, first_centre: float, n: in
     """``np.interp(arange(n), first_centre + frame * arange(K), values)`` as float32 ``(n,)``.
 
     Sample ``t = m * frame + r`` lies at frame position ``m + (r - first_centre) / frame``, so each
-    column ``r`` of the ``(rows, frame)`` view has one fixed fraction: two fused passes instead of
-    a binary search per sample. Outside the centres the end values hold, as in ``np.interp``.
+    column ``r`` of the ``(rows, frame)`` view has one fixed fraction: one fused multiply-add
+    (torch ``addcmul``) per run of columns instead of a binary search per sample. Outside the
+    centres the end values hold, as in ``np.interp``.
     """
     rows = -(-n // frame)
     q = (np.arange(frame) - first_centre) / frame
     whole = np.floor(q).astype(np.int64)
-    frac = (q - whole).astype(np.float32)
+    frac = torch.from_numpy((q - whole).astype(np.float32))
     pad = int(np.abs(whole).max()) + 2
-    v = np.concatenate([np.full(pad, values[0]), values, np.full(rows + pad, values[-1])]).astype(np.float32)
-    out = np.empty((rows, frame), np.float32)
-    for w in np.unique(whole):  # at most two distinct offsets, each a contiguous run of columns
+    v = torch.from_numpy(np.concatenate([np.full(pad, values[0]), values,
+                                         np.full(rows + pad, values[-1])]).astype(np.float32))
+    out = torch.empty((rows, frame), dtype=torch.float32)
+    for w in np.unique(whole).tolist():  # at most two distinct offsets, each a run of columns
         cols = np.flatnonzero(whole == w)
         lo, hi = int(cols[0]), int(cols[-1]) + 1
         a = v[pad + w: pad + w + rows, None]
-        b = v[pad + w + 1: pad + w + 1 + rows, None]
-        np.multiply(b - a, frac[None, lo:hi], out=out[:, lo:hi])
-        out[:, lo:hi] += a
-    return out.reshape(-1)[:n]
+        step = v[pad + w + 1: pad + w + 1 + rows, None] - a
+        torch.addcmul(a, step, frac[None, lo:hi], out=out[:, lo:hi])
+    return out.reshape(-1)[:n].numpy()
+
+
+def _gain_frames(power: np.ndarray, frame: int, sample_rate: int, *, threshold_db: float, ratio: float,
+                 attack: float, release: float, knee_db: float) -> np.ndarray:
+    """Linear gain per ``frame`` of the detector power ``(T,)``, smoothed: ``(T // frame + 1,)``."""
+    over = _frame_level_db(power, frame) - threshold_db
+    slope = 1.0 - 1.0 / ratio
+    reduction = np.where(over <= -knee_db / 2, 0.0,
+                         np.where(over >= knee_db / 2, -slope * over,
+                                  -slope * (over + knee_db / 2) ** 2 / (2 * knee_db)))
+    return 10.0 ** (_smooth(reduction, attack, release, frame / sample_rate) / 20.0)
 
 
 def compressor_gain(x: np.ndarray, sample_rate: int, *, threshold_db: float, ratio: float,
@@ -93,34 +106,44 @@ def power_compressor_gain(power: np.ndarray, sample_rate: int, *, threshold_db: 
                           lookahead: float = 0.0) -> np.ndarray:
     """:func:`compressor_gain` from the detector's power signal ``(T,)`` (:func:`loudest_power`)."""
     frame = max(1, int(FRAME_SECONDS * sample_rate))
-    over = _frame_level_db(power, frame) - threshold_db
-    slope = 1.0 - 1.0 / ratio
-    reduction = np.where(over <= -knee_db / 2, 0.0,
-                         np.where(over >= knee_db / 2, -slope * over,
-                                  -slope * (over + knee_db / 2) ** 2 / (2 * knee_db)))
-    reduction = _smooth(reduction, attack, release, frame / sample_rate)
+    gains = _gain_frames(power, frame, sample_rate, threshold_db=threshold_db, ratio=ratio,
+                         attack=attack, release=release, knee_db=knee_db)
     # dB -> linear on the 200 frames/s, then interpolate: the per-sample curve is smooth anyway.
-    return frames_to_samples(10.0 ** (reduction / 20.0), frame, 0.5 * frame - lookahead * sample_rate,
-                             len(power))
+    return frames_to_samples(gains, frame, 0.5 * frame - lookahead * sample_rate, len(power))
 
 
 def compression_curve(x: np.ndarray, sample_rate: int, *, threshold_db: float, ratio: float,
-                      scale: float = 1.0, makeup: bool = True, **kw) -> np.ndarray:
+                      scale: float = 1.0, makeup: bool = True, attack: float = 0.01,
+                      release: float = 0.12, knee_db: float = 6.0, lookahead: float = 0.0) -> np.ndarray:
     """Gain curve ``(T,)`` float32 that compresses ``scale * x`` (``x`` (C, T)): ``compress(scale
     * x) == x * curve`` without computing ``scale * x`` (the detector's threshold moves instead),
-    the makeup gain (RMS of the input restored) and ``scale`` included."""
+    the makeup gain and ``scale`` included.
+
+    The makeup gain restores the input's energy, computed per 5 ms frame: the channels' frame
+    energies times the squared gain at each frame's centre (the curve moves little within 5 ms:
+    within 0.01 dB of the per-sample sum, tested), instead of two more passes over the signal.
+    """
     x = np.asarray(x, np.float32)
-    power = loudest_power(x)
+    frame = max(1, int(FRAME_SECONDS * sample_rate))
+    n_samples, rows = x.shape[-1], x.shape[-1] // frame
+    whole = x[:, : rows * frame].reshape(x.shape[0], rows, frame)
+    energies = np.empty(rows + 1)
+    energies[:rows] = np.einsum("cnf,cnf->n", whole, whole)
+    energies[rows] = np.einsum("ct,ct->", x[:, rows * frame:], x[:, rows * frame:])
+    squares = [np.square(x[c]) for c in range(x.shape[0])]
+    power = squares[0]
+    for sq in squares[1:]:
+        np.maximum(power, sq, out=power)
     shift = 20 * np.log10(scale) if scale > 0 else 0.0
-    curve = power_compressor_gain(power, sample_rate, threshold_db=threshold_db - shift, ratio=ratio, **kw)
+    gains = _gain_frames(power, frame, sample_rate, threshold_db=threshold_db - shift, ratio=ratio,
+                         attack=attack, release=release, knee_db=knee_db)
+    first_centre = 0.5 * frame - lookahead * sample_rate
+    curve = frames_to_samples(gains, frame, first_centre, n_samples)
     gain = scale
-    if makeup:  # RMS before / after, both from the channels' powers and the curve
-        squared = np.square(curve)
-        before = after = 0.0
-        for c in range(x.shape[0]):
-            p = power if x.shape[0] == 1 else np.square(x[c])
-            before += float(np.einsum("t->", p))
-            after += float(np.einsum("t,t->", p, squared))
+    if makeup:
+        centres = (np.arange(rows + 1) + 0.5) * frame
+        at = np.interp(centres, first_centre + frame * np.arange(len(gains)), gains)
+        before, after = float(energies.sum()), float(np.dot(energies, at * at))
         gain *= np.sqrt(before / (after + 1e-12 / max(scale * scale, 1e-30)))
     curve *= np.float32(gain)
     return curve

@@ -27,8 +27,8 @@ def active_rms(x: np.ndarray, sample_rate: int) -> float:
     n = x.shape[-1] // frame
     if n == 0:
         return float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))
-    sq = np.square(x[:, : n * frame], dtype=np.float32)
-    frames = sq.reshape(x.shape[0], n, frame).sum(axis=2).sum(axis=0) / (x.shape[0] * frame)
+    v = np.asarray(x, np.float32)[:, : n * frame].reshape(x.shape[0], n, frame)
+    frames = np.einsum("cnf,cnf->n", v, v) / (x.shape[0] * frame)  # no squared copy
     top = frames.max()
     if top <= 0:
         return 0.0

@@ -23,9 +23,11 @@ import torch
 
 from .measure import identical_channels
 
-# Relative cost per sample of a batched real FFT of 2^k points (measured, single thread); the
+# Relative cost per sample of a batched real FFT of 2^k points, forward + inverse (measured in
+# session 4, one thread, batches of _CHUNK_SAMPLES: 4.3-4.7 ns per sample up to 2^15, 9.8 at 2^18
+# on the 2-core Xeon with 1.25 MB of L2 per core: larger transforms fall out of the cache); the
 # plan picks the FFT size with the least total cost.
-_COST_PER_SAMPLE = {14: 1.1, 15: 1.0, 16: 1.0, 17: 1.0, 18: 1.0, 19: 1.35, 20: 2.4}
+_COST_PER_SAMPLE = {14: 0.92, 15: 1.0, 16: 1.32, 17: 1.56, 18: 2.1, 19: 3.1, 20: 3.3}
 _CHUNK_SAMPLES = 1 << 19  # samples of FFT input per channel processed at once
 
 

@@ -181,7 +181,9 @@ def _summed_transfer(parts: list[_Part], plan: BlockPlan) -> np.ndarray:
     :class:`_Part`), by overlap-add of ``plan`` blocks with one inverse FFT per ear."""
     n, b, n_fft = plan.n_samples, plan.block, plan.n_fft
     per_chunk = min(plan.n_blocks, max(1, _CHUNK_SAMPLES // n_fft))
-    out = torch.zeros((2, plan.n_blocks * b + n_fft), dtype=torch.float32)
+    overlap = n_fft - b  # block j's first ``overlap`` samples add to earlier blocks; the rest is new
+    out = torch.empty((2, plan.n_blocks * b + n_fft), dtype=torch.float32)
+    out[:, :overlap] = 0.0  # the only samples added to before anything is written there
     frames = torch.empty((2, per_chunk, n_fft), dtype=torch.float32)
     frames[:, :, b:] = 0.0  # the zero padding of every block; the first b samples are overwritten
     acc_buffer = torch.empty((2, per_chunk, plan.n_bins), dtype=torch.complex64)
@@ -202,5 +204,6 @@ def _summed_transfer(parts: list[_Part], plan: BlockPlan) -> np.ndarray:
         blocks = torch.fft.irfft(acc, n=n_fft, dim=-1)  # (2, count, n_fft)
         for j in range(count):
             at = start + j * b
-            out[:, at: at + n_fft] += blocks[:, j]
+            out[:, at: at + overlap] += blocks[:, j, :overlap]
+            out[:, at + overlap: at + n_fft] = blocks[:, j, overlap:]
     return out[:, :n].numpy()

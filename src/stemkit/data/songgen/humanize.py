@@ -23,6 +23,6 @@ def to_seconds(notes: list[StepNote], step_seconds: float, rng: np.random.Genera
         jitter = rng.normal(0.0, timing_ms / 1000.0)
         t0 = max(0.0, start * step_seconds + jitter)
         t1 = max(t0 + 0.02, (start + n.length) * step_seconds + jitter)
-        vel = int(np.clip(round(n.velocity + rng.normal(0, velocity_sd)), 1, 127))
+        vel = min(127, max(1, int(round(n.velocity + rng.normal(0, velocity_sd)))))  # not np.clip: per note
         out.append((t0, t1, n.pitch, vel))
     return out
