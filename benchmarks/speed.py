@@ -15,6 +15,10 @@ folder: speed and memory do not depend on the weights' values.
     OMP_NUM_THREADS=2 python benchmarks/speed.py --lengths 30,180,1200 --threads 2
     python benchmarks/speed.py --models ref_masker,classical --lengths 30,180 --limit classical=30
 
+``--workers N`` sets ``STEMKIT_SEGMENT_WORKERS`` in every child (segments separated at once on
+worker threads; by default ``Separator`` picks one per thread on CPU, so ``--threads 2`` runs two);
+``--workers 1`` measures the serial engine.
+
 Prints one row per run: seconds of audio, wall seconds of the separation (the model already
 loaded), real-time factor (wall / audio), CPU seconds per audio second (the figure that survives
 other load on the machine), peak RSS of the whole process, and the model's load seconds; then the
@@ -69,10 +73,12 @@ def peers_available() -> bool:
     return subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 
-def child_env(threads: int | None, plugins: bool) -> dict[str, str]:
+def child_env(threads: int | None, plugins: bool, workers: int | None = None) -> dict[str, str]:
     env = dict(os.environ)
     if threads:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    if workers:
+        env["STEMKIT_SEGMENT_WORKERS"] = str(workers)
     if plugins:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PEERS_DIR), env.get("PYTHONPATH")]))
         env["STEMKIT_PLUGINS"] = ",".join(filter(None, [env.get("STEMKIT_PLUGINS"), PEER_PLUGIN]))
@@ -113,7 +119,8 @@ def child(model: str, path: str, out: str) -> None:
     wall = time.perf_counter() - t1
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    print(json.dumps({"wall": wall, "cpu": cpu, "load": load, "peak_mb": r1.ru_maxrss / 1024}))
+    print(json.dumps({"wall": wall, "cpu": cpu, "load": load, "peak_mb": r1.ru_maxrss / 1024,
+                      "workers": getattr(sep, "workers", 1)}))
 
 
 def baseline_rss(model_ref: str, env: dict[str, str]) -> str:
@@ -175,6 +182,8 @@ def main() -> None:
                     help="skip MODEL's inputs longer than SECONDS (repeatable); HT-Demucs runs near real time")
     ap.add_argument("--threads", type=int, default=None,
                     help="OMP_NUM_THREADS of every run (default: inherited, else torch's default)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="STEMKIT_SEGMENT_WORKERS of every run (default: Separator's choice, one per thread on CPU)")
     ap.add_argument("--json", type=Path, default=None, help="also write every result to this JSON file")
     ap.add_argument("--child", nargs=3, metavar=("MODEL", "INPUT", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -196,12 +205,13 @@ def main() -> None:
             print("# peers not installed (pip install --no-deps -r benchmarks/peers/requirements.txt): ours only")
     else:
         models = [m.strip() for m in args.models.split(",") if m.strip()]
-    env = child_env(args.threads, plugins=has_peers)
+    env = child_env(args.threads, plugins=has_peers, workers=args.workers)
     threads = env.get("OMP_NUM_THREADS", "unset")
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {platform.machine()}, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; OMP_NUM_THREADS={threads}; "
-          f"python {platform.python_version()}")
-    print(f"{'model':<16} {'audio s':>8} {'wall s':>8} {'RTF':>7} {'CPU/s':>7} {'peak RSS MB':>12} {'load s':>7}")
+          f"STEMKIT_SEGMENT_WORKERS={env.get('STEMKIT_SEGMENT_WORKERS', 'auto')}; python {platform.python_version()}")
+    print(f"{'model':<16} {'audio s':>8} {'wall s':>8} {'RTF':>7} {'CPU/s':>7} {'peak RSS MB':>12} {'load s':>7} "
+          f"{'workers':>7}")
     results: dict[str, dict[float, dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         refs = {m: prepare_model(m, Path(tmp) / "models" / Path(m).name, env) for m in models}
@@ -219,13 +229,15 @@ def main() -> None:
                     continue
                 results.setdefault(model, {})[seconds] = r
                 print(f"{model:<16} {seconds:>8.0f} {r['wall']:>8.1f} {r['wall'] / seconds:>7.3f} "
-                      f"{r['cpu'] / seconds:>7.3f} {r['peak_mb']:>12.0f} {r['load']:>7.1f}", flush=True)
+                      f"{r['cpu'] / seconds:>7.3f} {r['peak_mb']:>12.0f} {r['load']:>7.1f} {r.get('workers', 1):>7}",
+                      flush=True)
             wav.unlink()
     print("# ratios")
     for line in ratios(results, models):
         print(line)
     if args.json:
-        args.json.write_text(json.dumps({"threads": threads, "results": {m: {str(k): v for k, v in r.items()}
+        args.json.write_text(json.dumps({"threads": threads, "workers": env.get("STEMKIT_SEGMENT_WORKERS", "auto"),
+                                         "results": {m: {str(k): v for k, v in r.items()}
                                                                             for m, r in results.items()}}, indent=1))
 
 
