@@ -28,7 +28,7 @@ from .measure import identical_channels
 # on the 2-core Xeon with 1.25 MB of L2 per core: larger transforms fall out of the cache); the
 # plan picks the FFT size with the least total cost.
 _COST_PER_SAMPLE = {14: 0.92, 15: 1.0, 16: 1.32, 17: 1.56, 18: 2.1, 19: 3.1, 20: 3.3}
-_CHUNK_SAMPLES = 1 << 19  # samples of FFT input per channel processed at once
+_CHUNK_SAMPLES = 1 << 20  # samples of FFT input per channel processed at once (2^19: 5-8 % slower)
 
 
 @contextmanager

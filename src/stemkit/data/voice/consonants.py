@@ -29,12 +29,12 @@ def _add_bursts(out: np.ndarray, level: float, starts: list[float], duration: fl
         a = int(s * sample_rate)
         lo, hi = max(0, a), min(n_samples, a + length)
         if hi > lo:
-            out[lo:hi] += level * sosfilt(sos, rng.standard_normal(hi - lo) * shape[lo - a: hi - a])
+            out[lo:hi] += (level * sosfilt(sos, rng.standard_normal(hi - lo) * shape[lo - a: hi - a])).astype(out.dtype)
 
 
 def consonant_noise(notes: list[SungNote], n_samples: int, sample_rate: int,
                     rng: np.random.Generator) -> np.ndarray:
-    """Sum of every note's consonant noise and of breaths before phrases, (T,)."""
+    """Sum of every note's consonant noise and of breaths before phrases, (T,) float32."""
     onsets: dict[str, list[float]] = {}
     prev_end = -1.0
     for n in notes:
@@ -44,7 +44,7 @@ def consonant_noise(notes: list[SungNote], n_samples: int, sample_rate: int,
         if n.start - prev_end > BREATH_GAP and n.start > 0.4:
             onsets.setdefault("breath", []).append(n.start + _NOISES["breath"][1])
         prev_end = n.end
-    out = np.zeros(n_samples)
+    out = np.zeros(n_samples, np.float32)  # float32 like the voiced part it is added to
     nyquist = sample_rate / 2
     for kind, starts in onsets.items():
         (lo, hi), _, duration, level = _NOISES[kind]

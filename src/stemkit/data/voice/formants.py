@@ -8,9 +8,10 @@ of a cascade of five second-order resonators at that frame's formants. The track
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft as sp_fft
+import torch
 from scipy.ndimage import uniform_filter1d
 
+from ..mixing.spectral import one_thread
 from .characters import VoiceCharacter
 from .score import SungNote
 
@@ -95,10 +96,11 @@ def apply_formants(source: np.ndarray, tracks_fn, bandwidths, sample_rate: int) 
         sounding |= hop_sound[k: k + len(frames)]
     active = np.flatnonzero(sounding)
     tracks = tracks_fn(len(frames))
-    spec = sp_fft.rfft(frames[active] * window, axis=1)
-    spec *= formant_response(tracks[active], bandwidths, sample_rate)
-    blocks = np.zeros((len(frames), N_FFT), np.float32)
-    blocks[active] = sp_fft.irfft(spec, N_FFT, axis=1)
+    with one_thread():  # torch's FFT (MKL): ~1.7x pocketfft's on these 1024-point frames
+        spec = torch.fft.rfft(torch.from_numpy(frames[active] * window), dim=1)
+        spec *= torch.from_numpy(formant_response(tracks[active], bandwidths, sample_rate))
+        blocks = np.zeros((len(frames), N_FFT), np.float32)
+        blocks[active] = torch.fft.irfft(spec, N_FFT, dim=1).numpy()
     out = np.zeros_like(padded)
     for k in range(OVERLAP):  # overlap-add, one hop of every frame at a time
         seg = blocks[:, k * HOP:(k + 1) * HOP].reshape(-1)

@@ -65,8 +65,9 @@ def sing(notes: list[SungNote], n_samples: int, *, sample_rate: int = 44100,
                                                           f0=_pad_to(f0_frames, n)),
                          voice.bandwidths, sample_rate)
     wet /= np.std(wet[voiced]) + 1e-9 if voiced.any() else 1.0
-    out = wet + consonant_noise(notes, n_samples, sample_rate, rng)
-    return (0.5 * out / (np.abs(out).max() + 1e-9)).astype(np.float32)
+    out = np.add(wet, consonant_noise(notes, n_samples, sample_rate, rng), out=wet)
+    out *= np.float32(0.5 / (max(out.max(), -out.min()) + 1e-9))  # peak 0.5, in place
+    return out
 
 
 def sing_instrument(instrument, n_samples: int, *, lyrics=(), sample_rate: int = 44100,
