@@ -10,6 +10,11 @@ threads (torch and numpy release the GIL), each worker at one intra-op thread, w
 thread goes on decoding, blending and writing. At most ``workers`` batches are in flight; they are
 blended strictly in segment order, so the stems are exactly those of the serial engine at one
 thread. Memory grows by one segment's temporaries per worker, not with the song.
+
+The bookkeeping (input buffer, segments, blending accumulator) is numpy: single-threaded, so the
+calling thread never starts OpenMP regions whose idle threads would spin on the cores the
+workers need (with two workers, torch's 2-thread blending cost a third more CPU time unless
+``OMP_WAIT_POLICY=PASSIVE`` was set).
 """
 
 from __future__ import annotations
@@ -105,7 +110,7 @@ class OverlapAdd:
         self.model, self.device, self.postprocess = model, torch.device(device), postprocess
         self.L = int(segment)
         self.hop = max(1, int(round(self.L * (1.0 - overlap))))
-        self.window = blend_window(window, self.L)
+        self.window = blend_window(window, self.L).numpy()
         self.batch_size = max(1, int(batch_size))
         self.S, self.C = len(model.sources), model.channels
         if shifts > 0:
@@ -118,13 +123,13 @@ class OverlapAdd:
         self._heap = [(-o, k) for k, o in enumerate(offsets)]
         self._first = [-o for o in offsets]
         heapq.heapify(self._heap)
-        self._in = torch.zeros(self.C, 0)
+        self._in = np.zeros((self.C, 0), np.float32)
         self._in_base = 0  # absolute index of self._in[:, 0]
         self._received = 0
         # Blending accumulator, allocated once and reused (a new tensor per segment fragmented the
         # heap: +70 MB of peak RSS for 6 s stereo segments of four stems). Valid: [0, _filled).
-        self._acc = torch.zeros(self.S, self.C, 0)
-        self._wsum = torch.zeros(0)
+        self._acc = np.zeros((self.S, self.C, 0), np.float32)
+        self._wsum = np.zeros(0, np.float32)
         self._filled = 0
         self._out_base = 0  # absolute index of self._acc[..., 0]; everything before was emitted
         self._finished = False
@@ -138,7 +143,8 @@ class OverlapAdd:
         """Add ``block (C, n)``; yield the stems that became final."""
         if block.shape[0] != self.C:
             raise ValueError(f"expected {self.C} channels, got {block.shape[0]}")
-        self._in = torch.cat([self._in, block.float().cpu()], dim=1)
+        block = block.detach().float().cpu().numpy() if isinstance(block, torch.Tensor) else block
+        self._in = np.concatenate([self._in, np.asarray(block, dtype=np.float32)], axis=1)
         self._received += block.shape[1]
         yield from self._run(final=False)
 
@@ -165,30 +171,32 @@ class OverlapAdd:
             heapq.heappush(self._heap, (start + self.hop, k))
         return ready
 
-    def _segment(self, start: int) -> torch.Tensor:
+    def _segment(self, start: int) -> np.ndarray:
         """Input ``[start, start + L)`` with zeros outside the signal, ``(C, L)``."""
-        seg = torch.zeros(self.C, self.L)
+        seg = np.zeros((self.C, self.L), np.float32)
         lo, hi = max(start, 0), min(start + self.L, self._received)
         if hi > lo:
             seg[:, lo - start : hi - start] = self._in[:, lo - self._in_base : hi - self._in_base]
         return seg
 
     @torch.inference_mode()
-    def _forward(self, batch: torch.Tensor) -> torch.Tensor:
-        x = batch.to(self.device)
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        """``batch (B, C, L)`` -> stems ``(B, S, C, L)`` float32 on the CPU (runs on a worker thread
+        when ``workers > 1``)."""
+        x = torch.from_numpy(batch).to(self.device)
         y = self.model(x)
         expected = (x.shape[0], self.S, self.C, self.L)
         if tuple(y.shape) != expected:
             raise RuntimeError(f"model returned shape {tuple(y.shape)}, expected {expected}")
         if self.postprocess is not None:
             y = self.postprocess(x, y)
-        return y.float().cpu()
+        return y.float().cpu().numpy()
 
     def _run(self, final: bool) -> Iterator[torch.Tensor]:
         while True:
             ready = self._ready_starts(final)
             if ready:
-                batch = torch.stack([self._segment(s) for s, _ in ready])  # a copy: input may be trimmed
+                batch = np.stack([self._segment(s) for s, _ in ready])  # a copy: input may be trimmed
                 future = self._pool.submit(self._forward, batch) if self._pool else _done(self._forward(batch))
                 self._inflight.append((ready, future))
                 self._trim_input()
@@ -206,7 +214,7 @@ class OverlapAdd:
         if out is not None:
             yield out
 
-    def _accumulate(self, start: int, est: torch.Tensor) -> None:
+    def _accumulate(self, start: int, est: np.ndarray) -> None:
         lo, hi = max(start, 0), start + self.L
         if self._finished:
             hi = min(hi, self._received)
@@ -215,14 +223,14 @@ class OverlapAdd:
         need = hi - self._out_base
         if need > self._wsum.shape[0]:  # the first segments (and batches, shifts) set the capacity
             capacity = max(need, self.L + self.hop)
-            acc, wsum = torch.zeros(self.S, self.C, capacity), torch.zeros(capacity)
+            acc, wsum = np.zeros((self.S, self.C, capacity), np.float32), np.zeros(capacity, np.float32)
             acc[..., : self._filled] = self._acc[..., : self._filled]
             wsum[: self._filled] = self._wsum[: self._filled]
             self._acc, self._wsum = acc, wsum
         self._filled = max(self._filled, need)
         w = self.window[lo - start : hi - start]
         a, b = lo - self._out_base, hi - self._out_base
-        self._acc[..., a:b].addcmul_(est[..., lo - start : hi - start], w)  # no (S, C, L) temporary
+        self._acc[..., a:b] += est[..., lo - start : hi - start] * w
         self._wsum[a:b] += w
 
     def _emit(self, final: bool) -> torch.Tensor | None:
@@ -237,11 +245,11 @@ class OverlapAdd:
         n = limit - self._out_base
         if n <= 0:
             return None
-        out = self._acc[..., :n] / self._wsum[:n]
+        out = torch.from_numpy(self._acc[..., :n] / self._wsum[:n])
         rest = max(self._filled - n, 0)
         if rest:  # move the unfinished tail to the front (a copy: the ranges may overlap)
-            self._acc[..., :rest] = self._acc[..., n : self._filled].clone()
-            self._wsum[:rest] = self._wsum[n : self._filled].clone()
+            self._acc[..., :rest] = self._acc[..., n : self._filled].copy()
+            self._wsum[:rest] = self._wsum[n : self._filled].copy()
         self._acc[..., rest : self._filled] = 0
         self._wsum[rest : self._filled] = 0
         self._filled = rest
