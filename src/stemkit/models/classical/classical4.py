@@ -89,11 +89,11 @@ class Classical4(MaskingSeparator):
         """Percussive mask ``(F, N)`` of the channel-mean ``magnitude (F, N)``."""
         # Full band on groups of ``hpss_pool`` bins (2: 21.5 Hz at 4096 / 44.1 kHz): the median
         # filters cost in proportion to the bins, and drums need no finer resolution.
-        _, drums = hpss_masks(magnitude, *self.kernels, pool=self.hpss_pool)
+        _, drums = hpss_masks(magnitude, *self.kernels, pool=self.hpss_pool, percussive_only=True)
         low = self.frequencies < self.kick_band
         if low.sum() >= 3:
             # Only the low band, so the long kernel costs little.
-            _, kick = hpss_masks(magnitude[low], *self.kick_kernels)
+            _, kick = hpss_masks(magnitude[low], *self.kick_kernels, percussive_only=True)
             drums[low] = kick
         return drums
 

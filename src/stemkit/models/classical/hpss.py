@@ -65,12 +65,15 @@ def hpss_masks(
     percussive_bins: int,
     power: float = 2.0,
     pool: int = 1,
-) -> tuple[np.ndarray, np.ndarray]:
+    percussive_only: bool = False,
+) -> tuple[np.ndarray | None, np.ndarray]:
     """Soft masks ``(harmonic, percussive)``, each ``(F, N)``, summing to 1, for ``magnitude (F, N)``.
 
     ``pool`` > 1 sums groups of that many adjacent bins before filtering (``percussive_bins`` is
     still counted in original bins) and repeats the masks back: median filters cost in
     proportion to the bins, and the masks need no finer frequency resolution than that.
+    ``percussive_only``: the harmonic mask is not made (returned as None); the percussive one is
+    the same.
     """
     bins = magnitude.shape[0]
     if pool > 1:
@@ -80,11 +83,12 @@ def hpss_masks(
     # Edges reflected, as librosa (and scipy's default) do.
     harmonic_enhanced = median_filter(magnitude, harmonic_frames, axis=-1, mode="reflect")
     percussive_enhanced = median_filter(magnitude, percussive_bins, axis=-2, mode="reflect")
-    harmonic = soft_mask(harmonic_enhanced, percussive_enhanced, power)
+    harmonic = None if percussive_only else soft_mask(harmonic_enhanced, percussive_enhanced, power)
     percussive = soft_mask(percussive_enhanced, harmonic_enhanced, power)
     if pool > 1:
-        harmonic, percussive = unpool_bins(harmonic, pool, bins), unpool_bins(percussive, pool, bins)
-    return harmonic.astype(np.float32), percussive.astype(np.float32)
+        harmonic = None if harmonic is None else unpool_bins(harmonic, pool, bins)
+        percussive = unpool_bins(percussive, pool, bins)
+    return (None if harmonic is None else harmonic.astype(np.float32)), percussive.astype(np.float32)
 
 
 @register("hpss", description="Drums vs. the rest by harmonic/percussive median filtering (no training)")
