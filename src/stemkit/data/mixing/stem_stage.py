@@ -116,20 +116,23 @@ def track_transfer(track: LinearTrack, sample_rate: int, room: Room | None, n_ff
     n_bins = n_fft // 2 + 1
     eq_spec = (impulse_spectrum(_eq_impulse(track.eq, sample_rate), n_fft) if track.eq
                else np.ones(n_bins, np.complex64))
-    per_ear = np.ones((2, n_bins), np.complex64)
+    # response (2, F) complex64, built in place: EQ x ((1 - wet) + wet g R_c) per ear
     if track.reverberant(room):
         eq_power = np.abs(eq_spec[:: n_fft // PSD_FFT]) ** 2 if track.eq else 1.0
         g = reverb_gain(x, matrix, eq_power, room, curve=track.curve)
-        per_ear = (1.0 - track.wet) + (track.wet * g) * room.spectrum(n_fft)
-    response = eq_spec[None, :] * per_ear
+        response = np.multiply(room.spectrum(n_fft), np.float32(track.wet * g))
+        response += np.float32(1.0 - track.wet)
+        response *= eq_spec
+    else:
+        response = np.repeat(eq_spec[None, :], 2, axis=0)
     if x.shape[0] == 1:
-        response = (matrix.sum(axis=1) * track.gain)[:, None] * response
+        response *= (matrix.sum(axis=1) * track.gain).astype(np.float32)[:, None]
         mix = np.ones((1, 1), np.float32)
     else:
         mix = (matrix * track.gain).astype(np.float32)
     curve = None if track.curve is None else torch.from_numpy(np.ascontiguousarray(track.curve, np.float32))
     return _Part(torch.from_numpy(np.ascontiguousarray(x)), mix, curve,
-                 torch.from_numpy(np.ascontiguousarray(response, np.complex64))[:, None, :])
+                 torch.from_numpy(response.astype(np.complex64, copy=False))[:, None, :])
 
 
 def render_stem(tracks: list[LinearTrack], sample_rate: int, room: Room | None) -> np.ndarray:
