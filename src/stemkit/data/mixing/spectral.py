@@ -23,12 +23,13 @@ import torch
 
 from .measure import identical_channels
 
-# Relative cost per sample of a batched real FFT of 2^k points, forward + inverse (measured in
-# session 4, one thread, batches of _CHUNK_SAMPLES: 4.3-4.7 ns per sample up to 2^15, 9.8 at 2^18
-# on the 2-core Xeon with 1.25 MB of L2 per core: larger transforms fall out of the cache); the
-# plan picks the FFT size with the least total cost.
-_COST_PER_SAMPLE = {14: 0.92, 15: 1.0, 16: 1.32, 17: 1.56, 18: 2.1, 19: 3.1, 20: 3.3}
-_CHUNK_SAMPLES = 1 << 20  # samples of FFT input per channel processed at once (2^19: 5-8 % slower)
+# Relative cost per sample of real FFTs of 2^k points, forward + inverse, in large batches
+# (measured in session 4 on the 2-core Xeon, one thread, 2^22 samples per call: 3.5 ns per sample
+# at 2^15, 6.8 at 2^18; larger transforms fall out of the 1.25 MB L2). Each call also pays a plan
+# set-up (~3 ms at 2^18, ~0.7 ms at 2^15), so callers batch every block of a signal in one call.
+_COST_PER_SAMPLE = {14: 1.54, 15: 1.0, 16: 1.27, 17: 1.62, 18: 1.98, 19: 2.51, 20: 3.19}
+_CHUNK_FLOATS = 1 << 23  # FFT input per call (32 MB of float32): a 30 s stem's blocks in one call
+_CHUNK_SAMPLES = 1 << 20  # samples of FFT input per channel processed at once by apply_transfer
 
 
 @contextmanager

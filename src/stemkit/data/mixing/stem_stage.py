@@ -25,7 +25,7 @@ import torch
 from .filters import EQ_TAIL_SECONDS
 from .linear_stage import PSD_FFT, _eq_impulse, reverb_gain
 from .reverb import Room
-from .spectral import _CHUNK_SAMPLES, BlockPlan, block_plan, impulse_spectrum, one_thread
+from .spectral import _CHUNK_FLOATS, BlockPlan, block_plan, impulse_spectrum, one_thread
 from .measure import identical_channels
 from .stereo import placement_matrix
 
@@ -107,15 +107,19 @@ def _placed(x: np.ndarray, matrix: np.ndarray, curve: np.ndarray | None = None) 
     return out
 
 
-def track_transfer(track: LinearTrack, sample_rate: int, room: Room | None, n_fft: int) -> _Part:
+def track_transfer(track: LinearTrack, sample_rate: int, room: Room | None, n_fft: int,
+                   eq_spec: np.ndarray | None = None) -> _Part:
     """The track's FFT sources and per-ear response (see :class:`_Part`): a stereo track is
     placed (width, pan, level) as it is copied into the blocks and filtered per ear; a mono
-    track's one channel is transformed once, its placement and level folded into the response."""
+    track's one channel is transformed once, its placement and level folded into the response.
+    ``eq_spec``: the EQ's spectrum at ``n_fft`` points when the caller has it (see
+    :func:`render_stem`)."""
     x = track.source()
     matrix = placement_matrix(track.width, track.pan)
     n_bins = n_fft // 2 + 1
-    eq_spec = (impulse_spectrum(_eq_impulse(track.eq, sample_rate), n_fft) if track.eq
-               else np.ones(n_bins, np.complex64))
+    if eq_spec is None:
+        eq_spec = (impulse_spectrum(_eq_impulse(track.eq, sample_rate), n_fft) if track.eq
+                   else np.ones(n_bins, np.complex64))
     # response (2, F) complex64, built in place: EQ x ((1 - wet) + wet g R_c) per ear
     if track.reverberant(room):
         eq_power = np.abs(eq_spec[:: n_fft // PSD_FFT]) ** 2 if track.eq else 1.0
@@ -144,7 +148,16 @@ def render_stem(tracks: list[LinearTrack], sample_rate: int, room: Room | None) 
     if filtered:
         tail = max(t.tail(room, sample_rate) for t in filtered)
         plan = block_plan(n, tail)
-        parts = [track_transfer(t, sample_rate, room, plan.n_fft) for t in filtered]
+        # Every torch FFT call pays a plan set-up of ~3 ms at 2^18 points, as much as a few
+        # transforms: the stem's EQ spectra are one call, its tracks' blocks one more, its
+        # inverse one (for a song of up to ~90 s; longer ones go in chunks).
+        with_eq = [t for t in filtered if t.eq]
+        eq_specs = {}
+        if with_eq:
+            spectra = impulse_spectrum(np.stack([_eq_impulse(t.eq, sample_rate) for t in with_eq]), plan.n_fft)
+            eq_specs = {id(t): spectra[i] for i, t in enumerate(with_eq)}
+        flat = np.ones(plan.n_bins, np.complex64)
+        parts = [track_transfer(t, sample_rate, room, plan.n_fft, eq_specs.get(id(t), flat)) for t in filtered]
         with one_thread():
             out = _summed_transfer(parts, plan)
     for t in tracks:  # memoryless tracks: placement only, in the time domain
@@ -181,29 +194,39 @@ def _fill(frames: torch.Tensor, part: _Part, k: int, start: int, count: int, pla
 
 def _summed_transfer(parts: list[_Part], plan: BlockPlan) -> np.ndarray:
     """``(2, T)``: the sum over ``parts`` of their sources through their responses (see
-    :class:`_Part`), by overlap-add of ``plan`` blocks with one inverse FFT per ear."""
+    :class:`_Part`), by overlap-add of ``plan`` blocks with one inverse FFT per ear.
+
+    The blocks of every source of every part go through one forward FFT call and the summed
+    spectra through one inverse call, chunk by chunk (``_CHUNK_FLOATS`` of blocks at a time).
+    """
     n, b, n_fft = plan.n_samples, plan.block, plan.n_fft
-    per_chunk = min(plan.n_blocks, max(1, _CHUNK_SAMPLES // n_fft))
+    rows = sum(part.n_sources for part in parts)
+    per_chunk = min(plan.n_blocks, max(1, _CHUNK_FLOATS // (max(rows, 2) * n_fft)))
     overlap = n_fft - b  # block j's first ``overlap`` samples add to earlier blocks; the rest is new
     out = torch.empty((2, plan.n_blocks * b + n_fft), dtype=torch.float32)
     out[:, :overlap] = 0.0  # the only samples added to before anything is written there
-    frames = torch.empty((2, per_chunk, n_fft), dtype=torch.float32)
+    frames = torch.empty((rows, per_chunk, n_fft), dtype=torch.float32)
     frames[:, :, b:] = 0.0  # the zero padding of every block; the first b samples are overwritten
     acc_buffer = torch.empty((2, per_chunk, plan.n_bins), dtype=torch.complex64)
     for first in range(0, plan.n_blocks, per_chunk):
         count = min(per_chunk, plan.n_blocks - first)
         start = first * b
+        row = 0
+        for part in parts:
+            for j in range(part.n_sources):
+                _fill(frames[row + j], part, j, start, count, plan)
+            row += part.n_sources
+        spec = torch.fft.rfft(frames[:, :count], dim=-1)  # (rows, count, F): one call
         acc = acc_buffer[:, :count]
+        row = 0
         for i, part in enumerate(parts):
             k = part.n_sources
-            for j in range(k):
-                _fill(frames[j], part, j, start, count, plan)
-            spec = torch.fft.rfft(frames[:k, :count], dim=-1)  # (K, count, F)
-            spec = spec.expand(2, -1, -1)  # a mono track feeds both ears (a view, no copy)
+            src = spec[row: row + k].expand(2, -1, -1)  # a mono track feeds both ears (a view)
             if i == 0:
-                torch.mul(spec, part.response, out=acc)  # (2, count, F)
+                torch.mul(src, part.response, out=acc)  # (2, count, F)
             else:
-                acc.addcmul_(spec, part.response)
+                acc.addcmul_(src, part.response)
+            row += k
         blocks = torch.fft.irfft(acc, n=n_fft, dim=-1)  # (2, count, n_fft)
         for j in range(count):
             at = start + j * b
