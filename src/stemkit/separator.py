@@ -217,7 +217,7 @@ class Separator:
             pending_len -= n
             emitted += n
             if self.consistency and stems.shape[0] > 1:
-                stems = enforce_consistency(mix, stems)
+                stems = enforce_consistency(mix, stems, inplace=True)  # stems are this stream's own
             if not np.isfinite(stems).all():  # never hand out (or write) NaN stems
                 _explain_non_finite(mix, self.name, label)
             if bar is not None:
