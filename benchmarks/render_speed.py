@@ -10,10 +10,14 @@ to decompress), and that one-off cost is printed on its own line.
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 6 --compare-note-cache
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 4 --reverb-mode track
     OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 6 --compare-reverb-modes
+    OMP_NUM_THREADS=1 python benchmarks/render_speed.py --songs 4 --save-stems /tmp/new
+    python benchmarks/render_speed.py --compare-stems /tmp/old /tmp/new
 
 ``--compare-note-cache`` renders every track of the generated songs with every SoundFont of the
 pool both ways (note cache and event by event, alternating track by track) and prints how far
-apart they are and the synthesis CPU time of each.
+apart they are and the synthesis CPU time of each. ``--save-stems`` keeps the timed songs' stems
+(saved after the timing), so that two code versions (e.g. one from ``git archive`` on
+``PYTHONPATH``) can be compared with ``--compare-stems``.
 """
 
 from __future__ import annotations
@@ -70,7 +74,15 @@ def main() -> None:
                         "alternating in one process, and exit")
     p.add_argument("--fine-stems", action="store_true",
                    help="render fine-class stems too (as stemkit synth --fine-stems)")
+    p.add_argument("--save-stems", metavar="DIR",
+                   help="also save each timed song's stems to DIR/seed<S>.npz (to compare code versions)")
+    p.add_argument("--compare-stems", nargs=2, metavar=("REF", "NEW"),
+                   help="compare the stems saved by two --save-stems runs, print the energy of each "
+                        "stem's difference relative to the stem (dB), and exit")
     args = p.parse_args()
+    if args.compare_stems:
+        compare_stems(*args.compare_stems)
+        return
 
     cfg = preset(args.preset)
     cfg.duration, cfg.backend = args.duration, args.backend
@@ -109,9 +121,16 @@ def main() -> None:
     corpus.render_song(10_000 + args.seed, cfg, src, fine_stems=args.fine_stems)  # warm-up
     CPU.clear()
     wall, cpu = time.perf_counter(), time.process_time()
+    songs = []
     for k in range(args.songs):
-        corpus.render_song(args.seed + k, cfg, src, fine_stems=args.fine_stems)
+        song = corpus.render_song(args.seed + k, cfg, src, fine_stems=args.fine_stems)
+        if args.save_stems:
+            songs.append((args.seed + k, song.stems))  # saved after timing
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if args.save_stems:
+        os.makedirs(args.save_stems, exist_ok=True)
+        for seed, stems in songs:
+            np.savez(os.path.join(args.save_stems, f"seed{seed}.npz"), **stems)
     audio = args.songs * args.duration
     print(f"{args.songs} songs x {args.duration:g} s, preset {args.preset}, backend {args.backend}, "
           f"singer {'off' if args.no_singer else f'p={cfg.vocal_synth_probability}'}, "
@@ -124,6 +143,33 @@ def main() -> None:
     print(f"{'other (sums, metadata)':24s} {other:8.2f} {other / audio:8.4f}")
     print(f"{'TOTAL':24s} {cpu:8.2f} {cpu / audio:8.4f} {audio / cpu:17.1f}   (wall {wall:.2f} s)")
     print(f"SoundFont loading, once per process (not in TOTAL): {load:.2f} cpu s")
+
+
+def compare_stems(ref_dir: str, new_dir: str) -> None:
+    """Energy of the difference of each stem saved in ``new_dir`` from the same song's stem in
+    ``ref_dir``, relative to the reference stem (dB), per stem and overall."""
+    import glob
+
+    rows = []
+    for path in sorted(glob.glob(os.path.join(ref_dir, "seed*.npz"))):
+        name = os.path.basename(path)
+        ref, new = np.load(path), np.load(os.path.join(new_dir, name))
+        for stem in ref.files:
+            a, b = ref[stem].astype(np.float64), new[stem].astype(np.float64)
+            energy = np.sum(a ** 2)
+            if energy == 0:
+                continue
+            db = 10 * np.log10(np.sum((a - b) ** 2) / energy + 1e-30)
+            # how much of it is a plain level change (e.g. through the bus limiter)
+            gain = np.sum(a * b) / (np.sum(b * b) + 1e-30)
+            rest = 10 * np.log10(np.sum((a - gain * b) ** 2) / energy + 1e-30)
+            rows.append((db, rest, 20 * np.log10(abs(gain) + 1e-30)))
+            print(f"{name[:-4]:10s} {stem:7s} difference {db:7.1f} dB re the stem; "
+                  f"level {rows[-1][2]:+.3f} dB, difference after the level {rest:7.1f} dB")
+    r = np.array(rows)
+    print(f"{len(r)} stems: difference median {np.median(r[:, 0]):.1f} dB, worst {r[:, 0].max():.1f} dB; "
+          f"after a level fit median {np.median(r[:, 1]):.1f} dB, worst {r[:, 1].max():.1f} dB; "
+          f"largest level change {np.abs(r[:, 2]).max():.3f} dB")
 
 
 def _spectrum_db(x: np.ndarray, n_fft: int = 4096) -> np.ndarray:
