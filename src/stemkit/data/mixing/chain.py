@@ -119,13 +119,33 @@ def nonlinear_stage(x: np.ndarray, p: dict, sample_rate: int,
     return Processed(y, gain, curve)
 
 
-def _running_sum(signals: list[np.ndarray]) -> np.ndarray:
-    # Only used to measure the mix (peak, RMS, bus gain), so no exactness is needed here; the
-    # written mixture is summed exactly later, from the final stems.
-    acc = np.array(signals[0], dtype=np.float32, copy=True)
-    for x in signals[1:]:
-        acc += x
-    return acc
+_BUS_BLOCK = 1 << 16  # samples of the mix summed and squared at a time (in the core's cache)
+
+
+def _mix_power(signals: list[np.ndarray]) -> tuple[np.ndarray, float]:
+    """``(power (T,), energy)`` of the sum of ``signals`` (each (C, T)): ``max_c mix_c^2`` per
+    sample and the sum of squares, a block at a time, so the mix itself is never stored.
+
+    Only used to measure the mix (peak, RMS, bus gain), so no exactness is needed here; the
+    written mixture is summed exactly later, from the final stems.
+    """
+    channels, n = signals[0].shape
+    power = np.empty(n, np.float32)
+    buf = np.empty((channels, min(n, _BUS_BLOCK)), np.float32)
+    energy = 0.0
+    for a in range(0, n, _BUS_BLOCK):
+        m = min(_BUS_BLOCK, n - a)
+        acc = buf[:, :m]
+        np.copyto(acc, signals[0][:, a: a + m])
+        for x in signals[1:]:
+            acc += x[:, a: a + m]
+        np.square(acc, out=acc)
+        energy += float(np.einsum("ct->", acc))
+        if channels == 2:
+            np.maximum(acc[0], acc[1], out=power[a: a + m])
+        else:
+            np.max(acc, axis=0, out=power[a: a + m])
+    return power, energy
 
 
 def _draw_song(cfg: MixConfig, stems: list[str], sample_rate: int, rng: np.random.Generator):
@@ -143,15 +163,13 @@ def _apply_bus(out: list[np.ndarray], cfg: MixConfig, sample_rate: int,
                rng: np.random.Generator) -> dict:
     """Scale every signal of ``out`` in place by the bus's one gain curve; returns what was drawn."""
     bus: dict = {}
-    mix = _running_sum(out)
     # Everything the bus measures comes from the mix's detector power max_c mix_c^2: its peak,
     # the compressor's and the limiter's levels, and the peak after them.
-    energy = float(np.einsum("ct->", np.square(mix, out=mix)))  # the sum is not needed after this
-    power = np.maximum(mix[0], mix[1], out=mix[0]) if mix.shape[0] == 2 else mix.max(axis=0)
+    power, energy = _mix_power(out)
     gain = None
     if cfg.enabled:
         peak_db = 10 * np.log10(float(power.max()) + 1e-24)
-        rms_db = 10 * np.log10(energy / mix.size + 1e-24)
+        rms_db = 10 * np.log10(energy / (out[0].size) + 1e-24)
         threshold = None
         if rng.random() < cfg.bus_compression_probability:  # threshold relative to the mix RMS
             bus["compression_threshold_db"] = threshold = rms_db + _u(rng, (0.0, 6.0))
