@@ -101,8 +101,8 @@ def apply_formants(source: np.ndarray, tracks_fn, bandwidths, sample_rate: int) 
         spec *= torch.from_numpy(formant_response(tracks[active], bandwidths, sample_rate))
         blocks = np.zeros((len(frames), N_FFT), np.float32)
         blocks[active] = torch.fft.irfft(spec, N_FFT, dim=1).numpy()
-    out = np.zeros_like(padded)
-    for k in range(OVERLAP):  # overlap-add, one hop of every frame at a time
-        seg = blocks[:, k * HOP:(k + 1) * HOP].reshape(-1)
-        out[k * HOP: k * HOP + len(seg)] += seg
-    return out[lead: lead + n] / np.float32(OVERLAP / 2)
+    out = np.zeros((len(padded) // HOP, HOP), np.float32)  # the padded signal, hop by hop
+    for k in range(OVERLAP):  # overlap-add, one hop of every frame at a time (2-D views, no copies)
+        out[k: k + len(blocks)] += blocks[:, k * HOP:(k + 1) * HOP]
+    out = out.reshape(-1)[lead: lead + n]
+    return out if OVERLAP == 2 else out / np.float32(OVERLAP / 2)

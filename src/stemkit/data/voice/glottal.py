@@ -25,14 +25,17 @@ def rosenberg_flow(frac: np.ndarray, open_quotient: float, speed_quotient: float
 def voiced_source(phase: np.ndarray, open_quotient: float, rng: np.random.Generator,
                   shimmer_db: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
     """``(excitation (T,), flow (T,))``: flow derivative (lip radiation) with per-period shimmer."""
-    whole = np.floor(phase)
-    frac = (phase - whole).astype(np.float32)  # float32 from here: a period fraction needs no more
+    period = phase.astype(np.int64)  # the phase is >= 0: truncation is the floor
+    frac = (phase - period).astype(np.float32)  # float32 from here: a period fraction needs no more
     flow = rosenberg_flow(frac, open_quotient)
     periods = int(phase[-1]) + 2 if len(phase) else 1
     gain = (10.0 ** (shimmer_db * rng.standard_normal(periods) / 20.0)).astype(np.float32)
-    flow *= gain[whole.astype(np.int64)]
-    excitation = np.diff(flow, prepend=flow[:1])
-    return excitation / (np.std(excitation) + 1e-12), flow
+    flow *= gain[period]
+    excitation = np.empty_like(flow)  # np.diff(flow, prepend=flow[:1]) without the copy
+    excitation[:1] = 0.0
+    np.subtract(flow[1:], flow[:-1], out=excitation[1:])
+    excitation /= np.std(excitation) + 1e-12
+    return excitation, flow
 
 
 def aspiration(flow: np.ndarray, rng: np.random.Generator) -> np.ndarray:
