@@ -150,7 +150,7 @@ def render_stem(tracks: list[LinearTrack], sample_rate: int, room: Room | None) 
         plan = block_plan(n, tail)
         # Every torch FFT call pays a plan set-up of ~3 ms at 2^18 points, as much as a few
         # transforms: the stem's EQ spectra are one call, its tracks' blocks one more, its
-        # inverse one (for a song of up to ~90 s; longer ones go in chunks).
+        # inverse one (a 30 s stem of up to two stereo tracks at once; longer ones in chunks).
         with_eq = [t for t in filtered if t.eq]
         eq_specs = {}
         if with_eq:
