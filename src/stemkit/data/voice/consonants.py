@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.signal import butter, sosfilt
 
@@ -45,9 +47,16 @@ def consonant_noise(notes: list[SungNote], n_samples: int, sample_rate: int,
             onsets.setdefault("breath", []).append(n.start + _NOISES["breath"][1])
         prev_end = n.end
     out = np.zeros(n_samples, np.float32)  # float32 like the voiced part it is added to
-    nyquist = sample_rate / 2
     for kind, starts in onsets.items():
-        (lo, hi), _, duration, level = _NOISES[kind]
-        sos = butter(4, [lo / nyquist, min(hi, 0.95 * nyquist) / nyquist], "bandpass", output="sos")
-        _add_bursts(out, level, starts, duration, sos, sample_rate, rng)
+        _, _, duration, level = _NOISES[kind]
+        _add_bursts(out, level, starts, duration, _band(kind, sample_rate), sample_rate, rng)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _band(kind: str, sample_rate: int) -> np.ndarray:
+    """The band-pass (second-order sections) of consonant ``kind``: designed once per process
+    (the design cost more than filtering a song's bursts)."""
+    (lo, hi), *_ = _NOISES[kind]
+    nyquist = sample_rate / 2
+    return butter(4, [lo / nyquist, min(hi, 0.95 * nyquist) / nyquist], "bandpass", output="sos")

@@ -79,8 +79,11 @@ def glottal_phase(pitch: np.ndarray, sample_rate: int, rng: np.random.Generator,
                   jitter: float = 0.006) -> np.ndarray:
     """Running phase in periods (T,): integral of f0 with a random length change per period."""
     f0 = np.float32(440.0) * np.exp2((pitch - np.float32(69.0)) / np.float32(12.0))
-    phase = np.cumsum(f0, dtype=np.float64) / sample_rate  # float64: it grows to ~10^4 periods
+    phase = np.cumsum(f0, dtype=np.float64)  # float64: it grows to ~10^4 periods
+    phase /= sample_rate
     periods = int(phase[-1]) + 2 if len(phase) else 1
     factor = (1.0 + jitter * rng.standard_normal(periods)).astype(np.float32)
     f0 *= factor[phase.astype(np.int64)]
-    return np.cumsum(f0, dtype=np.float64) / sample_rate
+    phase = np.cumsum(f0, dtype=np.float64, out=phase)
+    phase /= sample_rate
+    return phase
