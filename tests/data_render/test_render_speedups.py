@@ -175,3 +175,39 @@ def test_cached_notes_end_60_db_below_their_peak(monkeypatch):
     last = np.abs(full[:, int(7.5 * SR):]).max(axis=0)
     quiet = np.flatnonzero(last > last.max() * 1e-3)[-1] + int(7.5 * SR) + 1
     assert np.all(cut[:, quiet + 64:] == 0) and np.abs(full[:, quiet + 64:]).max() > 0
+
+
+_THREADED_MIX = """
+import sys, numpy as np, torch
+from stemkit.data.mixing.chain import mix_stems
+from stemkit.data.mixing.config import MixConfig
+assert torch.get_num_threads() == 2
+rng = np.random.default_rng(21)
+t = np.arange(2 * 44100) / 44100
+tracks = [(np.stack([np.sin(2 * np.pi * f * t), np.sin(2 * np.pi * 1.01 * f * t)]) * 0.3
+           + 0.05 * rng.standard_normal((2, len(t)))).astype(np.float32) for f in (110, 220, 330, 440)]
+tracks[1][1] = tracks[1][0]  # a mono track
+cfg = MixConfig(reverb_probability=1.0, compression_probability=1.0, eq_probability=1.0,
+                bus_compression_probability=1.0)
+stems = ["drums", "bass", "other", "other"]
+out, _ = mix_stems(tracks, stems, stems, cfg, 44100, np.random.default_rng(22))
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_mix_stems_gives_the_same_bits_in_a_many_thread_process(tmp_path):
+    # Every FFT runs on one thread and every sum avoids BLAS, so the default stem path (batched
+    # FFT calls, compressor curves, the bus) renders the same bits whatever the thread count.
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "mix.npz"
+    env = {**os.environ, "OMP_NUM_THREADS": "2", "MKL_NUM_THREADS": "2"}
+    subprocess.run([sys.executable, "-c", _THREADED_MIX, str(path)], env=env, check=True)
+    here = {}
+    exec(_THREADED_MIX.replace("assert torch.get_num_threads() == 2\n", "").replace(
+        "np.savez(sys.argv[1], **out)", ""), here)
+    threaded = np.load(path)
+    assert set(threaded.files) == set(here["out"]) == {"drums", "bass", "other"}
+    assert all(np.array_equal(threaded[k], here["out"][k]) for k in threaded.files)

@@ -143,7 +143,8 @@ def compression_curve(x: np.ndarray, sample_rate: int, *, threshold_db: float, r
     if makeup:
         centres = (np.arange(rows + 1) + 0.5) * frame
         at = np.interp(centres, first_centre + frame * np.arange(len(gains)), gains)
-        before, after = float(energies.sum()), float(np.dot(energies, at * at))
+        # einsum, not np.dot: a multi-threaded BLAS would make the bits depend on the thread count
+        before, after = float(energies.sum()), float(np.einsum("n,n->", energies, at * at))
         gain *= np.sqrt(before / (after + 1e-12 / max(scale * scale, 1e-30)))
     curve *= np.float32(gain)
     return curve
