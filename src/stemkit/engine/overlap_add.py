@@ -33,7 +33,8 @@ from ..models.base import SeparationModel
 from .windows import blend_window
 
 MAX_SHIFT_SECONDS = 0.5
-#: Most segment workers chosen automatically (each holds one segment's temporaries, ~60-100 MB).
+#: Most segment workers chosen automatically (each holds one segment's temporaries: about 40 MB for
+#: the shipped default, more for bigger models).
 MAX_AUTO_WORKERS = 4
 #: Environment override of the automatic choice: a number of workers (1 = serial).
 WORKERS_ENV = "STEMKIT_SEGMENT_WORKERS"
