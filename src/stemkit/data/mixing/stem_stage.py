@@ -142,45 +142,30 @@ def track_transfer(track: LinearTrack, sample_rate: int, room: Room | None, n_ff
 def render_stem(tracks: list[LinearTrack], sample_rate: int, room: Room | None) -> np.ndarray:
     """``(2, T)`` float32: the sum of ``tracks`` through their linear stages, the reverb of the
     whole stem computed once (see the module docstring)."""
-    return render_stems({"stem": tracks}, sample_rate, room)["stem"]
-
-
-def render_stems(stems: dict[str, list[LinearTrack]], sample_rate: int,
-                 room: Room | None) -> dict[str, np.ndarray]:
-    """:func:`render_stem` of every ``stems[key]`` (each a non-empty list of tracks of one song),
-    with the FFTs of all stems that share a block plan batched together.
-
-    Every torch FFT call pays a plan set-up of ~3 ms at 2^18 points, as much as a few transforms:
-    per plan, the stems' EQ spectra are one call, the blocks of all their tracks one more, and
-    the inverse of all their ears one (the blocks of a 30 s song at once; longer ones in chunks).
-    """
-    n = next(iter(stems.values()))[0].x.shape[-1]
-    groups: dict[BlockPlan, list[str]] = {}
-    for key, tracks in stems.items():
-        filtered = [t for t in tracks if t.filtered(room)]
-        if filtered:
-            plan = block_plan(n, max(t.tail(room, sample_rate) for t in filtered))
-            groups.setdefault(plan, []).append(key)
-    out: dict[str, np.ndarray | None] = {key: None for key in stems}
-    for plan, keys in groups.items():
-        filtered = {k: [t for t in stems[k] if t.filtered(room)] for k in keys}
-        with_eq = [t for k in keys for t in filtered[k] if t.eq]
+    n = tracks[0].x.shape[-1]
+    out = None
+    filtered = [t for t in tracks if t.filtered(room)]
+    if filtered:
+        tail = max(t.tail(room, sample_rate) for t in filtered)
+        plan = block_plan(n, tail)
+        # Every torch FFT call pays a plan set-up of ~3 ms at 2^18 points, as much as a few
+        # transforms: the stem's EQ spectra are one call, its tracks' blocks one more, its
+        # inverse one (a 30 s stem of up to two stereo tracks at once; longer ones in chunks).
+        with_eq = [t for t in filtered if t.eq]
         eq_specs = {}
         if with_eq:
             spectra = impulse_spectrum(np.stack([_eq_impulse(t.eq, sample_rate) for t in with_eq]), plan.n_fft)
             eq_specs = {id(t): spectra[i] for i, t in enumerate(with_eq)}
         flat = np.ones(plan.n_bins, np.complex64)
-        parts = {k: [track_transfer(t, sample_rate, room, plan.n_fft, eq_specs.get(id(t), flat))
-                     for t in filtered[k]] for k in keys}
+        parts = [track_transfer(t, sample_rate, room, plan.n_fft, eq_specs.get(id(t), flat)) for t in filtered]
         with one_thread():
-            out.update(_summed_transfers(parts, plan))
-    for key, tracks in stems.items():  # memoryless tracks: placement only, in the time domain
-        for t in tracks:
-            if not t.filtered(room):
-                x = t.source()
-                matrix = placement_matrix(t.width, t.pan) * t.gain
-                placed = _placed(x, matrix.sum(axis=1, keepdims=True) if x.shape[0] == 1 else matrix, t.curve)
-                out[key] = placed if out[key] is None else np.add(out[key], placed, out=out[key])
+            out = _summed_transfer(parts, plan)
+    for t in tracks:  # memoryless tracks: placement only, in the time domain
+        if not t.filtered(room):
+            x = t.source()
+            matrix = placement_matrix(t.width, t.pan) * t.gain
+            placed = _placed(x, matrix.sum(axis=1, keepdims=True) if x.shape[0] == 1 else matrix, t.curve)
+            out = placed if out is None else np.add(out, placed, out=out)
     return out
 
 
@@ -209,57 +194,42 @@ def _fill(frames: torch.Tensor, part: _Part, k: int, start: int, count: int, pla
 
 def _summed_transfer(parts: list[_Part], plan: BlockPlan) -> np.ndarray:
     """``(2, T)``: the sum over ``parts`` of their sources through their responses (see
-    :class:`_Part`), by overlap-add of ``plan`` blocks with one inverse FFT per ear."""
-    return _summed_transfers({"stem": parts}, plan)["stem"]
+    :class:`_Part`), by overlap-add of ``plan`` blocks with one inverse FFT per ear.
 
-
-def _summed_transfers(stems: dict[str, list[_Part]], plan: BlockPlan) -> dict[str, np.ndarray]:
-    """``{key: (2, T)}``: for each stem, the sum over its parts of their sources through their
-    responses (see :class:`_Part`), by overlap-add of ``plan`` blocks.
-
-    The blocks of every source of every part of every stem go through one forward FFT call, the
-    summed spectra of every stem's two ears through one inverse call, chunk by chunk
-    (``_CHUNK_FLOATS`` of blocks at a time).
+    The blocks of every source of every part go through one forward FFT call and the summed
+    spectra through one inverse call, chunk by chunk (``_CHUNK_FLOATS`` of blocks at a time).
     """
     n, b, n_fft = plan.n_samples, plan.block, plan.n_fft
-    keys = list(stems)
-    rows = sum(part.n_sources for parts in stems.values() for part in parts)
-    ears = 2 * len(keys)
-    per_chunk = min(plan.n_blocks, max(1, _CHUNK_FLOATS // (max(rows, ears) * n_fft)))
+    rows = sum(part.n_sources for part in parts)
+    per_chunk = min(plan.n_blocks, max(1, _CHUNK_FLOATS // (max(rows, 2) * n_fft)))
     overlap = n_fft - b  # block j's first ``overlap`` samples add to earlier blocks; the rest is new
-    outs = {}
-    for key in keys:
-        outs[key] = torch.empty((2, plan.n_blocks * b + n_fft), dtype=torch.float32)
-        outs[key][:, :overlap] = 0.0  # the only samples added to before anything is written there
+    out = torch.empty((2, plan.n_blocks * b + n_fft), dtype=torch.float32)
+    out[:, :overlap] = 0.0  # the only samples added to before anything is written there
     frames = torch.empty((rows, per_chunk, n_fft), dtype=torch.float32)
     frames[:, :, b:] = 0.0  # the zero padding of every block; the first b samples are overwritten
-    acc_buffer = torch.empty((ears, per_chunk, plan.n_bins), dtype=torch.complex64)
+    acc_buffer = torch.empty((2, per_chunk, plan.n_bins), dtype=torch.complex64)
     for first in range(0, plan.n_blocks, per_chunk):
         count = min(per_chunk, plan.n_blocks - first)
         start = first * b
         row = 0
-        for parts in stems.values():
-            for part in parts:
-                for j in range(part.n_sources):
-                    _fill(frames[row + j], part, j, start, count, plan)
-                row += part.n_sources
+        for part in parts:
+            for j in range(part.n_sources):
+                _fill(frames[row + j], part, j, start, count, plan)
+            row += part.n_sources
         spec = torch.fft.rfft(frames[:, :count], dim=-1)  # (rows, count, F): one call
+        acc = acc_buffer[:, :count]
         row = 0
-        for s, key in enumerate(keys):
-            acc = acc_buffer[2 * s: 2 * s + 2, :count]
-            for i, part in enumerate(stems[key]):
-                k = part.n_sources
-                src = spec[row: row + k].expand(2, -1, -1)  # a mono track feeds both ears (a view)
-                if i == 0:
-                    torch.mul(src, part.response, out=acc)  # (2, count, F)
-                else:
-                    acc.addcmul_(src, part.response)
-                row += k
-        blocks = torch.fft.irfft(acc_buffer[:, :count], n=n_fft, dim=-1)  # (2 S, count, n_fft): one call
-        for s, key in enumerate(keys):
-            out = outs[key]
-            for j in range(count):
-                at = start + j * b
-                out[:, at: at + overlap] += blocks[2 * s: 2 * s + 2, j, :overlap]
-                out[:, at + overlap: at + n_fft] = blocks[2 * s: 2 * s + 2, j, overlap:]
-    return {key: outs[key][:, :n].numpy() for key in keys}
+        for i, part in enumerate(parts):
+            k = part.n_sources
+            src = spec[row: row + k].expand(2, -1, -1)  # a mono track feeds both ears (a view)
+            if i == 0:
+                torch.mul(src, part.response, out=acc)  # (2, count, F)
+            else:
+                acc.addcmul_(src, part.response)
+            row += k
+        blocks = torch.fft.irfft(acc, n=n_fft, dim=-1)  # (2, count, n_fft)
+        for j in range(count):
+            at = start + j * b
+            out[:, at: at + overlap] += blocks[:, j, :overlap]
+            out[:, at + overlap: at + n_fft] = blocks[:, j, overlap:]
+    return out[:, :n].numpy()
