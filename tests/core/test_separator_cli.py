@@ -184,3 +184,19 @@ def test_a_one_stem_model_is_not_forced_to_the_mixture():
     stems = Separator(model, progress=False).separate(mix, 8000)
     assert list(stems) == ["vocals"]
     np.testing.assert_allclose(stems["vocals"], 0.5 * mix, atol=1e-5)
+
+
+def test_cli_segment_workers_same_stems_and_bad_value(make_wav, tmp_path, capsys):
+    song = make_wav("w.wav", seconds=3.0, sr=44100)
+    outs = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}"
+        assert main(["separate", str(song), "-n", "hpss", "-o", str(out), "--float32", "-q",
+                     "--segment", "1", "--workers", workers]) == 0
+        outs[workers] = {p.name: sf.read(p, dtype="float32")[0] for p in (out / "hpss" / "w").glob("*.wav")}
+    assert set(outs["1"]) == set(outs["2"]) and len(outs["1"]) >= 2
+    for stem, audio in outs["1"].items():
+        np.testing.assert_array_equal(audio, outs["2"][stem])
+    assert main(["separate", str(song), "-n", "hpss", "-o", str(tmp_path / "w0"), "--workers", "0"]) != 0
+    err = capsys.readouterr().err
+    assert "--workers must be at least 1" in err and "Traceback" not in err

@@ -51,6 +51,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-b", "--batch-size", type=int, default=None,
                    help="segments per forward pass (default 1 on CPU: least memory; 4 on GPU)")
     p.add_argument("-j", "--jobs", type=int, default=1, help="files separated in parallel processes (default 1)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="segments of a file separated at once on threads (default: one per CPU thread, at most 4; "
+                        "1 with -j > 1; 1 = serial)")
     p.add_argument("-d", "--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     p.add_argument("--seed", type=int, default=0, help="seed for --shifts (default 0)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-file lines")
@@ -92,7 +95,8 @@ def _separator(args):
     return Separator(args.model, device=args.device, segment=args.segment, overlap=args.overlap,
                      shifts=args.shifts, batch_size=args.batch_size, window=args.window,
                      consistency=not args.no_consistency, two_stems=args.two_stems, wiener=args.wiener,
-                     stems=stems, progress=False if args.quiet else None, seed=args.seed)
+                     stems=stems, progress=False if args.quiet else None, seed=args.seed,
+                     workers=args.workers)
 
 
 def _track_folder(args, sep, path: Path, fmt) -> Path:
@@ -115,6 +119,8 @@ def _worker_init(args):
     global _WORKER_SEP
     warnings.simplefilter("ignore")
     args.quiet = True
+    if args.workers is None:  # -j processes already fill the cores: no threads on top of them
+        args.workers = 1
     _WORKER_SEP = _separator(args)
 
 
