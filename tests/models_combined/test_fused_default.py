@@ -87,6 +87,23 @@ def test_parts_that_are_not_plain_masks_run_part_by_part():
     assert other_stft.shared_stft() is None  # 2048/512 against 4096/1024: no shared front end
 
 
+def test_parts_at_two_resolutions_fuse_per_stft_group():
+    torch.manual_seed(1)
+    coarse = build_model("ref_masker", hidden=16, layers=1, prior="classical", n_fft=4096, hop=1024)
+    fine = build_model("ref_masker", hidden=16, layers=1, prior="classical")
+    for net in (coarse, fine):
+        torch.nn.init.normal_(net.decode[-1].weight, std=0.3)
+    dsp = build_model("classical", n_fft=2048, hop=512, vocal_cue="centre")
+    combined = compose({"n4": coarse, "n2": fine, "dsp": dsp},
+                       {"drums": "n4", "bass": "n4", "other": "n2", "vocals": "dsp"})
+    groups = combined.stft_groups()
+    assert combined.shared_stft() is None and sorted(map(sorted, groups.values())) == [["dsp", "n2"], ["n4"]]
+    mix = _noise_mix(3.0, seed=4)
+    fused, parts = _both_paths(combined, mix)
+    np.testing.assert_allclose(fused.numpy(), parts.numpy(), rtol=0, atol=1e-5)
+    assert float(fused[:, 0].abs().max()) > 1e-3 and float(fused[:, 3].abs().max()) > 1e-3
+
+
 def test_ref_masker_alone_inverts_by_blocks_at_inference_like_its_whole_segment_path():
     torch.manual_seed(3)
     model = build_model("ref_masker", hidden=16, layers=1, prior="classical", temperature=2.0).eval()

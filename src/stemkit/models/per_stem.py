@@ -11,7 +11,7 @@ Built from trained parts with :func:`compose`; stored like any model (its sideca
 each part's architecture and arguments, so loading rebuilds the parts and fills their weights).
 
 **Fused inference** (without gradients, as the engine runs models). When every used part is a
-*mask model over the same STFT* (it has ``fusable_stft()`` and ``mask_frames(spec, shared, needed)``:
+*mask model over an STFT* (it has ``fusable_stft()`` and ``mask_frames(spec, shared, needed)``:
 ``ref_masker`` and the classical separators without Wiener refinement), the parts are not run one
 after the other. The mixture STFT is computed once, each part gives its masks, masks that two
 parts share are computed once (``ref_masker``'s classical prior and a classical part with the same
@@ -71,32 +71,50 @@ class PerStem(SeparationModel):
         self.default_overlap = max(overlaps) if overlaps else None
         self.fused = bool(fused)
 
+    def stft_groups(self) -> dict | None:
+        """``{stft: [part, ...]}``: the used parts grouped by the STFT they mask (each group is fused),
+        or None when a used part is no mask model over an STFT (then the parts run one by one)."""
+        groups: dict = {}
+        for name in dict.fromkeys(self.choose.values()):
+            part = self.parts[name]
+            stft = part.fusable_stft() if hasattr(part, "fusable_stft") else None
+            if stft is None or part.channels != self.channels:
+                return None
+            groups.setdefault(stft, []).append(name)
+        return groups
+
     def shared_stft(self):
-        """The one STFT every used part masks (then the parts are fused), else None."""
-        used = [self.parts[name] for name in dict.fromkeys(self.choose.values())]
-        stfts = {part.fusable_stft() if hasattr(part, "fusable_stft") else None for part in used}
-        stft = stfts.pop() if len(stfts) == 1 else None
-        channels = {part.channels for part in used}
-        return stft if stft is not None and channels == {self.channels} else None
+        """The one STFT every used part masks, else None (several STFTs: :meth:`stft_groups`)."""
+        groups = self.stft_groups()
+        return next(iter(groups)) if groups is not None and len(groups) == 1 else None
 
     def forward(self, mix: torch.Tensor) -> torch.Tensor:
         """mix ``(B, C, T)`` -> stems ``(B, S, C, T)``, each stem from its chosen part."""
-        stft = self.shared_stft() if self.fused and not torch.is_grad_enabled() else None
-        if stft is not None and mix.shape[1] == self.channels:
-            frames = stft.frames(mix.shape[-1])
-            if FrameOverlapAdd.supports(frames, mix.shape[-1], stft.n_fft, stft.hop, stft.window):
-                return self._forward_fused(mix, stft)
+        groups = self.stft_groups() if self.fused and not torch.is_grad_enabled() else None
+        if groups is not None and mix.shape[1] == self.channels and all(
+                FrameOverlapAdd.supports(stft.frames(mix.shape[-1]), mix.shape[-1], stft.n_fft, stft.hop, stft.window)
+                for stft in groups):
+            if len(groups) == 1:
+                return self._forward_fused(mix, next(iter(groups)), list(self.choose))
+            # Parts at different resolutions (e.g. a 4096-point net for drums and bass, a 2048-point
+            # one for the rest): each STFT group fused on its own, its stems put in their places.
+            out = mix.new_empty(mix.shape[0], len(self.choose), mix.shape[1], mix.shape[-1])
+            stems = list(self.choose)
+            for stft, names in groups.items():
+                mine = [stem for stem in stems if self.choose[stem] in names]
+                out[:, [stems.index(stem) for stem in mine]] = self._forward_fused(mix, stft, mine)
+            return out
         return self._forward_parts(mix)
 
-    def _forward_fused(self, mix: torch.Tensor, stft) -> torch.Tensor:
-        """One STFT, each part's masks once (shared ones once in all), one iSTFT per stem, built
-        a block of frames at a time (the per-frame tensors of four stems never exist for a whole
-        segment)."""
+    def _forward_fused(self, mix: torch.Tensor, stft, stems: list[str]) -> torch.Tensor:
+        """``stems (B, len(stems), C, T)`` of parts over ``stft``: one STFT, each part's masks once
+        (shared ones once in all), one iSTFT per stem, built a block of frames at a time (the
+        per-frame tensors of four stems never exist for a whole segment)."""
         spec = stft(mix)  # (B, C, F, N), frames-major in memory
         shared: dict = {}
-        picks = [(part, self.parts[part].sources.index(stem)) for stem, part in self.choose.items()]
+        picks = [(self.choose[stem], self.parts[self.choose[stem]].sources.index(stem)) for stem in stems]
         masks_of = {name: self.parts[name].mask_frames(spec, shared, needed=[i for p, i in picks if p == name])
-                    for name in dict.fromkeys(self.choose.values())}
+                    for name in dict.fromkeys(part for part, _ in picks)}
 
         def chosen(frames: slice) -> list[torch.Tensor]:
             part_masks = {name: get(frames) for name, get in masks_of.items()}  # (B, S_part, C or 1, F, n)
