@@ -20,7 +20,7 @@ from .linear_stage import linear_stage
 from .measure import active_rms, identical_channels
 from ..render.stems import exact_sum
 from .reverb import Room, room_impulse_response
-from .stem_stage import LinearTrack, Processed, render_stem
+from .stem_stage import LinearTrack, Processed, eq_spectra, render_stem
 
 __all__ = ["active_rms", "draw_stem_levels", "draw_track_params", "mix_stems", "mix_tracks",
            "nonlinear_stage", "process_track"]
@@ -233,9 +233,10 @@ def mix_stems(tracks: list[np.ndarray], stems: list[str], keys: list[str], cfg: 
             continue
         linear[k].append(LinearTrack(y.x, eq=p.get("eq"), width=p.get("width", 1.0), pan=p.get("pan", 0.0),
                                      wet=p.get("reverb_wet", 0.0), gain=y.gain, curve=y.curve))
+    eq_specs = eq_spectra([linear[k] for k in order if linear[k]], sample_rate, room)  # one FFT call per size
     out = {}
     for k in order:
-        audio = render_stem(linear[k], sample_rate, room) if linear[k] else None
+        audio = render_stem(linear[k], sample_rate, room, eq_specs) if linear[k] else None
         for x in bypass[k]:
             audio = np.array(x, np.float32) if audio is None else np.add(audio, x, out=audio)
         out[k] = audio
