@@ -43,6 +43,7 @@ MIN_NOTES_PER_CLASS = 2.0
 FAST_RELEASE_SECONDS = 0.01  # TSF_FASTRELEASETIME: the release of a choked voice
 _CHUNK = 4096  # release rendered in chunks until one ends below the floor
 _MAX_CHUNK = 1 << 13  # release chunks double up to this: finer steps stop closer to the floor
+_CHECK = 256  # frames at a chunk's end compared with the floor
 #: A cached note ends where it has decayed this far below its peak for good: the tail past that
 #: point is inaudible by definition, and long releases (pads: 3-13 s) are much of the rendering.
 FLOOR_DB = 60.0
@@ -80,7 +81,10 @@ def _render_note(synth, sf, chan: int, key: int, velocity: int, hold: int, limit
     synth.noteon(chan, key, velocity)
     held = np.empty((min(hold, limit), 2), np.float32)
     sf.render(memoryview(held.reshape(-1)).cast("B"), False)
-    peak = _peak(held)
+    # The floor is set by the held part's peak: a release only falls from the level at the
+    # note-off (a note whose peak comes later, in a release after a very short hold, is cut later
+    # than 60 dB below that peak, never earlier).
+    floor = _peak(held) * _FLOOR
     parts, done = [held], len(held)
     if done < limit:
         synth.noteoff(chan, key)
@@ -89,15 +93,12 @@ def _render_note(synth, sf, chan: int, key: int, velocity: int, hold: int, limit
             chunk = np.empty((min(size, limit - done), 2), np.float32)
             sf.render(memoryview(chunk.reshape(-1)).cast("B"), False)
             done += len(chunk)
-            peak = max(peak, _peak(chunk))
-            if _peak(chunk[-_CHUNK:]) > peak * _FLOOR:  # still audible at the chunk's end
-                parts.append(chunk)
-                size = min(2 * size, _MAX_CHUNK)
-                continue
             parts.append(chunk)
-            break
+            if _peak(chunk[-_CHECK:]) <= floor:  # below the floor at the chunk's end: done
+                break
+            size = min(2 * size, _MAX_CHUNK)
     audio = parts[0] if len(parts) == 1 else np.concatenate(parts)
-    return audio[:_sound_end(audio, peak * _FLOOR)]
+    return audio[:_sound_end(audio, floor)]
 
 
 def _peak(audio: np.ndarray) -> float:
