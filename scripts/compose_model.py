@@ -45,6 +45,8 @@ def main(argv=None) -> int:
     p.add_argument("--description", default="", help="sidecar description")
     p.add_argument("--metrics", type=Path, default=None, help="a JSON file of metrics for the sidecar")
     p.add_argument("--data", type=Path, default=None, help="a JSON file describing the training data")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float16", "bfloat16"),
+                   help="storage type of the weights (float16 halves the folder; computed in float32 either way)")
     args = p.parse_args(argv)
 
     parts = dict(parse_part(t) for t in args.part)
@@ -56,7 +58,8 @@ def main(argv=None) -> int:
                 "choose": choose}
     metrics = json.loads(args.metrics.read_text()) if args.metrics else {}
     data = json.loads(args.data.read_text()) if args.data else {}
-    save_model_dir(model, args.out, data=data, training=training, metrics=metrics, description=args.description)
+    save_model_dir(model, args.out, data=data, training=training, metrics=metrics, description=args.description,
+                   dtype=args.dtype)
     print(f"wrote {args.out} ({model.num_parameters} parameters): {choose}")
     return 0
 
