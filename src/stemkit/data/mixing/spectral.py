@@ -1,13 +1,14 @@
-"""Linear, time-invariant stereo filtering by block FFTs (overlap-add), a few blocks at a time.
+"""Linear, time-invariant stereo filtering by block FFTs (overlap-add), many blocks per FFT call.
 
 A track's EQ, width, pan and reverb are linear and time-invariant, so together they are one 2x2
 matrix of transfer functions ``V(f)``: ``Y_out(f) = sum_in V[out, in](f) X_in(f)``. Applying it
 costs one forward FFT per input channel and one inverse FFT per output channel, whatever the
 chain holds.
 
-The FFTs run on blocks of 2^14-2^20 samples, a few blocks at a time, rather than on the whole
-song: the working set stays small, which makes them 1.5-3x faster than one FFT of 2^21 points
-over the whole song (torch's FFT, single thread; 45-90 ms per 30 s stereo track, measured). Buffers are allocated by torch (aligned), the
+The FFTs run on blocks of 2^14-2^20 samples rather than on the whole song (2-3x faster than one
+transform of the whole song, torch's or scipy's), many blocks per call: torch sets up a new MKL
+plan on every call (~3 ms at 2^18 points, as much as several transforms), so callers batch
+(see :mod:`.stem_stage`). Buffers are allocated by torch (aligned), the
 block plan depends only on the signal and tail lengths, and every FFT runs on one thread (MKL's
 results depend on how many threads split a transform), so the same input gives the same bits in
 a one-thread worker and in a many-thread main process.

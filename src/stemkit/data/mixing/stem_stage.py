@@ -8,7 +8,11 @@ song shares the song's room, so a stem of tracks ``t`` is
 (``X_t`` the placed track, ``R_c`` the room's response for ear ``c``): each track's dry path plus
 the room's response to the sum of the tracks' sends. It is computed block by block: one forward
 FFT per track channel, the products summed in the frequency domain, then ONE inverse FFT per
-stem channel instead of one per track channel. The result equals the sum of
+stem channel instead of one per track channel; every block of every track goes through one
+forward FFT call and the stem's ears through one inverse call (torch pays a plan set-up per
+call). A track arrives as ``gain * curve * x`` (:class:`Processed`): its level, placement and
+compressor curve are applied while its blocks are copied into the FFT buffer, and a mono track
+is one channel whose placement is folded into its response. The result equals the sum of
 :func:`.linear_stage.linear_stage` over the stem's tracks up to float32 rounding (tested).
 
 Tracks with neither EQ nor reverb need no FFT: their placement (a 2x2 matrix) is applied in the
