@@ -14,7 +14,7 @@ import numpy as np
 
 from .colour import chorus, echo, saturate
 from .config import MixConfig
-from .dynamics import compression_curve, loudest_power, power_bus_gain
+from .dynamics import compression_curve, power_bus_gain
 from .filters import random_eq
 from .linear_stage import linear_stage
 from .measure import active_rms, identical_channels
