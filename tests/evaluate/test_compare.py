@@ -64,3 +64,25 @@ def test_compare_reads_plain_museval_folders_and_rejects_empty_ones(tmp_path):
         load_method(tmp_path / "empty")
     with pytest.raises(ConfigError, match="not found"):
         load_method(tmp_path / "missing")
+
+
+def test_compare_pairs_each_method_with_the_first_track_by_track(tmp_path):
+    good = _result_dir(tmp_path / "good", "model_a", [
+        make_result("A", [[10, 11, 12], [4, 4, 4]]),
+        make_result("B", [[20, 20, 20], [6, 7, 8]]),
+    ])
+    bad = _result_dir(tmp_path / "bad", "model_b", [
+        make_result("A", [[1, 1, 1], [9, 9, 9]]),
+        make_result("B", [[3, 3, 3], [float("nan")] * 3]),
+    ])
+    out = tmp_path / "cmp"
+    c = compare_results([good, bad], out)
+    paired = json.loads((out / "compare.json").read_text())["paired"]
+    assert paired["reference"] == "model_a"
+    rows = paired["methods"]["model_b"]
+    assert rows["drums"]["mean"] == pytest.approx(-13.5)  # (1 - 11) and (3 - 20)
+    assert rows["drums"]["se"] == pytest.approx(3.5)  # std(-10, -17) / sqrt(2)
+    assert rows["drums"]["higher"] == 0.0 and rows["drums"]["tracks"] == 2
+    assert rows["bass"] == {"mean": 5.0, "se": None, "higher": 1.0, "tracks": 1}  # track B's NaN is left out
+    assert rows["average"]["tracks"] == 1 and rows["average"]["mean"] == pytest.approx(-2.5)
+    assert "## Paired against model_a" in c.markdown and "| drums | -13.50 +- 3.50 (0%) |" in c.markdown

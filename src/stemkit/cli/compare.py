@@ -6,11 +6,12 @@ import argparse
 
 COMMAND = "compare"
 ORDER = 41
-HELP = "Compare evaluations side by side: median SDR table and a grouped box plot."
+HELP = "Compare evaluations side by side: median SDR table, paired differences to the first, a box plot."
 EPILOG = """examples:
   stemkit compare evaluations/oracle_irm evaluations/classical evaluations/mixture
   stemkit compare evaluations/* --out reports/baselines
   stemkit compare my_museval_results/        # any museval output folder (<split>/<track>.json)
+  stemkit compare evaluations/default evaluations/hq   # hq minus default, track by track (mean +- SE)
 """
 
 

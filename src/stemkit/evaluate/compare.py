@@ -50,6 +50,17 @@ class MethodScores:
             out.append(float(np.mean(meds)) if meds else float("nan"))
         return out
 
+    def by_track(self, stem: str | None) -> dict[str, float]:
+        """track -> median over frames of ``stem`` (``None``: the mean of the stems' medians)."""
+        out = {}
+        for track, per_stem in self.frames.items():
+            stems = list(per_stem) if stem is None else [stem] if stem in per_stem else []
+            meds = [float(np.median(per_stem[s][np.isfinite(per_stem[s])])) for s in stems
+                    if np.isfinite(per_stem[s]).any()]
+            if meds and (stem is not None or len(meds) == len(stems)):
+                out[track] = float(np.mean(meds))
+        return out
+
     def pooled(self, stem: str) -> np.ndarray:
         parts = [per_stem[stem] for per_stem in self.frames.values() if stem in per_stem]
         v = np.concatenate(parts) if parts else np.zeros(0)
@@ -108,6 +119,25 @@ def load_method(folder: str | Path, metric: str = "SDR") -> MethodScores:
     return method
 
 
+def paired_differences(reference: MethodScores, other: MethodScores, stems: list[str]) -> dict:
+    """Per stem and ``average``: ``other - reference`` over the tracks both scored (each track's
+    median over frames): mean, its standard error, the fraction of tracks where ``other`` is higher,
+    and the track count. Differences between methods on the same tracks vary far less than the
+    tracks themselves, so this tells a real gain from track-to-track spread."""
+    out = {}
+    for stem in [*stems, None]:
+        ref, oth = reference.by_track(stem), other.by_track(stem)
+        common = sorted(set(ref) & set(oth))
+        d = np.array([oth[t] - ref[t] for t in common])
+        row = "average" if stem is None else stem
+        if d.size == 0:
+            out[row] = {"mean": float("nan"), "se": float("nan"), "higher": float("nan"), "tracks": 0}
+            continue
+        se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else float("nan")
+        out[row] = {"mean": float(d.mean()), "se": se, "higher": float(np.mean(d > 0)), "tracks": int(d.size)}
+    return out
+
+
 def _unique_names(methods: list[MethodScores]) -> None:
     counts: dict[str, int] = {}
     for m in methods:
@@ -121,7 +151,7 @@ def _fmt(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"{x:.2f}"
 
 
-def comparison_markdown(methods: list[MethodScores], table: dict, metric: str) -> str:
+def comparison_markdown(methods: list[MethodScores], table: dict, metric: str, paired: dict | None = None) -> str:
     names = [m.name for m in methods]
     lines = [
         f"# Comparison: median {metric} (dB)",
@@ -143,6 +173,19 @@ def comparison_markdown(methods: list[MethodScores], table: dict, metric: str) -
     track_sets = {frozenset(m.frames) for m in methods}
     if len(track_sets) > 1:
         lines += ["", "Note: the evaluations cover different track sets; compare with care."]
+    if paired:
+        reference = names[0]
+        lines += ["", f"## Paired against {reference}", "",
+                  f"Per track (median over frames), each method minus {reference} on the tracks both scored: "
+                  "mean +- standard error, and the share of tracks where the method is higher.", "",
+                  "| stem | " + " | ".join(paired) + " |", "|---|" + "|".join("---:" for _ in paired) + "|"]
+        for row in next(iter(paired.values())):
+            cells = []
+            for name in paired:
+                d = paired[name][row]
+                cells.append("n/a" if not d["tracks"] else
+                             f"{d['mean']:+.2f} +- {_fmt(d['se'])} ({d['higher']:.0%})")
+            lines.append(f"| {row} | " + " | ".join(cells) + " |")
     lines += ["", "Folders:", ""] + [f"- {m.name}: `{m.path}`" for m in methods] + [""]
     return "\n".join(lines)
 
@@ -163,13 +206,16 @@ def compare_results(folders: list[str | Path], out: str | Path, *, metric: str =
         table[stem] = {m.name: _median(m.track_medians(stem)) for m in methods}
     table["average"] = {m.name: _median(m.track_averages()) for m in methods}
 
+    paired = {m.name: paired_differences(methods[0], m, stems) for m in methods[1:]}
+
     out = Path(out)
-    markdown = comparison_markdown(methods, table, metric)
+    markdown = comparison_markdown(methods, table, metric, paired)
     write_text_atomic(out / "compare.md", markdown)
     write_text_atomic(out / "compare.json", dumps_strict({
         "metric": metric,
         "methods": [{"name": m.name, "path": str(m.path), "tracks": sorted(m.frames)} for m in methods],
         "median": table,
+        "paired": {"reference": methods[0].name, "methods": paired},
     }))
     grouped_boxplot({m.name: {s: m.pooled(s) for s in stems} for m in methods},
                     out / "compare_boxplot.png", title=f"{metric} per 1 s frame",
