@@ -24,15 +24,21 @@ def _result_dir(root: Path, model: str, tracks) -> Path:
     return root
 
 
-def test_compare_merges_two_result_dirs(tmp_path):
+def _good_and_bad(tmp_path: Path, bad_model: str = "model_b") -> tuple[Path, Path]:
+    """Two evaluations of tracks A and B (drums, bass); the second has a NaN bass on track B."""
     good = _result_dir(tmp_path / "good", "model_a", [
         make_result("A", [[10, 11, 12], [4, 4, 4]]),
         make_result("B", [[20, 20, 20], [6, 7, 8]]),
     ])
-    bad = _result_dir(tmp_path / "bad", "runs/x/model_b", [
+    bad = _result_dir(tmp_path / "bad", bad_model, [
         make_result("A", [[1, 1, 1], [9, 9, 9]]),
         make_result("B", [[3, 3, 3], [float("nan")] * 3]),
     ])
+    return good, bad
+
+
+def test_compare_merges_two_result_dirs(tmp_path):
+    good, bad = _good_and_bad(tmp_path, "runs/x/model_b")
     out = tmp_path / "cmp"
     c = compare_results([good, bad], out)
     assert [m.name for m in c.methods] == ["model_a", "model_b"]  # a model path shows its last part
@@ -67,14 +73,7 @@ def test_compare_reads_plain_museval_folders_and_rejects_empty_ones(tmp_path):
 
 
 def test_compare_pairs_each_method_with_the_first_track_by_track(tmp_path):
-    good = _result_dir(tmp_path / "good", "model_a", [
-        make_result("A", [[10, 11, 12], [4, 4, 4]]),
-        make_result("B", [[20, 20, 20], [6, 7, 8]]),
-    ])
-    bad = _result_dir(tmp_path / "bad", "model_b", [
-        make_result("A", [[1, 1, 1], [9, 9, 9]]),
-        make_result("B", [[3, 3, 3], [float("nan")] * 3]),
-    ])
+    good, bad = _good_and_bad(tmp_path)
     out = tmp_path / "cmp"
     c = compare_results([good, bad], out)
     paired = json.loads((out / "compare.json").read_text())["paired"]
