@@ -13,13 +13,17 @@ the *data* is the only thing that changes between rows of ``benchmarks/realism.p
      centre-panned vocals and bass leave;
 
 3. a per-feature affine normalisation, ``fc -> LayerNorm -> tanh``, a bidirectional LSTM, a skip
-   connection, ``fc -> LayerNorm -> ReLU -> fc`` to one logit per (source, channel, bin);
+   connection, ``fc -> LayerNorm -> ReLU -> fc`` to one logit per (source, channel, bin), or with
+   ``output_bands=K`` per (source, channel, band) of K mel-like bands (:mod:`stemkit.dsp.bands`),
+   each band's logit repeated over its bins: the output layer is ``bins / K`` times smaller;
 4. masks = ``softmax(logits / temperature)`` over sources: they sum to one, so the stems sum to
    the mixture. With ``prior="classical"`` the logits are *added* to ``log`` of the classical
    separator's masks (computed on the same STFT, no gradient): the untrained network (zero last
    layer) is exactly the classical separator, and training learns a correction of a DSP split
    that already transfers to real music, instead of a split from scratch. ``temperature > 1`` softens the masks toward an even split, a cheap fix for
-   confidently wrong masks on real recordings;
+   confidently wrong masks on real recordings. A pooled head computes the same function as
+   ``normalise_S(max(prior, floor) * exp(logit))``: the exponential per band, no full-resolution
+   log or exp (training and inference alike);
 5. optional multichannel Wiener refinement (``wiener_iterations``, :func:`stemkit.dsp.wiener.wiener`
    on the model's own STFT), then the iSTFT with the mixture phase.
 
@@ -45,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..dsp.arrays import complex_magnitude
+from ..dsp import bands
 from ..dsp.stft import FrameOverlapAdd, Stft, masked_inverse
 from ..dsp.wiener import wiener
 from .base import SOURCES_4, SeparationModel
@@ -113,6 +118,12 @@ class RefMasker(SeparationModel):
             REPET-SIM needs more context than a training chunk has); its n_fft/hop are this model's.
         prior_floor: the prior masks are floored here before the log, so the network can still
             give a stem energy the prior denied it.
+        output_bands: ``None`` (one logit per source, channel and bin: the original head) or the
+            number of frequency bands of a pooled head (:func:`stemkit.dsp.bands.band_edges`: single
+            bins at low frequencies, mel-like widening above): one logit per source, channel and
+            band, repeated over the band's bins. The masks are then
+            ``normalise_S(max(prior, floor) * exp(logit))``, the same function as the softmax of
+            ``log prior + logit``, with the exponential at band resolution (the module docstring).
     """
 
     def __init__(
@@ -135,6 +146,7 @@ class RefMasker(SeparationModel):
         prior: str | None = None,
         prior_args: dict | None = None,
         prior_floor: float = 1e-3,
+        output_bands: int | None = None,
     ):
         super().__init__(sources=sources, sample_rate=sample_rate, channels=channels, segment=segment)
         unknown = [f for f in features if f not in FEATURES]
@@ -170,6 +182,14 @@ class RefMasker(SeparationModel):
         self.features = tuple(features)
         self.hpss_time_kernel, self.hpss_freq_kernel = int(hpss_time_kernel), int(hpss_freq_kernel)
 
+        self.output_bands = None if output_bands is None else int(output_bands)
+        head = self.bins
+        # Derived from the arguments, no state: folders of either head load as before.
+        self.expand_bands = None
+        if self.output_bands is not None:
+            self.expand_bands = bands.BandExpansion(bands.band_edges(self.bins, self.output_bands))
+            head = self.output_bands
+
         maps = channels * (1 + 2 * ("hpss" in self.features)) + 2 * ("centre" in self.features)
         width = maps * self.input_bins
         # Per-feature affine normalisation learned from the data (log magnitudes are far from N(0, 1)).
@@ -179,7 +199,7 @@ class RefMasker(SeparationModel):
         self.rnn = nn.LSTM(hidden, hidden // 2, num_layers=layers, batch_first=True, bidirectional=True)
         self.decode = nn.Sequential(
             nn.Linear(2 * hidden, hidden, bias=False), nn.LayerNorm(hidden), nn.ReLU(),
-            nn.Linear(hidden, len(self.sources) * channels * self.bins),
+            nn.Linear(hidden, len(self.sources) * channels * head),
         )
         # Zero last layer: training starts from the even split (every mask 1 / S).
         nn.init.zeros_(self.decode[-1].weight)
@@ -211,15 +231,45 @@ class RefMasker(SeparationModel):
 
     def _frame_logits(self, spec: torch.Tensor, shared: dict | None) -> torch.Tensor:
         """Logits in the network's own layout, ``(B, N, S, C, F)`` (a fresh tensor the caller owns)."""
-        batch, channels, bins, frames = spec.shape
-        x = (self.input_features(spec) + self.input_shift) * self.input_scale
-        h = self.encode(x)
-        r, _ = self.rnn(h)
-        logits = self.decode(torch.cat([h, r], dim=-1)).view(batch, frames, len(self.sources), channels, bins)
+        logits = self._head(spec)  # (B, N, S, C, F or bands)
+        if self.expand_bands is not None:
+            logits = self.expand_bands(logits)  # each band's logit on its bins
         if self._prior is not None:
             prior = self.prior_log_masks(spec, shared).permute(0, 4, 1, 2, 3)  # (B, N, S, 1, F)
             logits = logits.add_(prior) if not logits.requires_grad else logits + prior
         return logits
+
+    def _head(self, spec: torch.Tensor) -> torch.Tensor:
+        """The output layer's logits ``(B, N, S, C, K)``, K = bins, or bands for a pooled head."""
+        batch, channels, _, frames = spec.shape
+        x = (self.input_features(spec) + self.input_shift) * self.input_scale
+        h = self.encode(x)
+        r, _ = self.rnn(h)
+        return self.decode(torch.cat([h, r], dim=-1)).view(batch, frames, len(self.sources), channels, -1)
+
+    def _pooled_masks(self, logits: torch.Tensor, prior: torch.Tensor | None, temperature: float) -> torch.Tensor:
+        """Masks ``(B, n, S, C, F)`` of a pooled head from its logits ``(B, n, S, C, bands)`` and the
+        classical masks ``prior (B, n, S, 1, F)`` (or None).
+
+        ``softmax_S((log max(prior, floor) + logit[band]) / T)`` written as
+        ``normalise_S(max(prior, floor)^(1/T) * exp((logit - max_S logit) / T)[band])``: the same
+        numbers within rounding, with no log or exp at full resolution (the softmax's shift by the
+        maximum is per band, which cancels in the normalisation). In place when no gradient flows.
+        """
+        grad = logits.requires_grad
+        if temperature != 1.0:
+            logits = logits / temperature if grad else logits.div_(temperature)
+        if prior is None:  # softmax per band, then repeated: the masks of a band are equal
+            return self.expand_bands(torch.softmax(logits, dim=2))
+        shift = logits.amax(dim=2, keepdim=True)
+        weights = (logits - shift).exp() if grad else logits.sub_(shift).exp_()
+        weights = self.expand_bands(weights)  # (B, n, S, C, F), a fresh tensor
+        floored = prior.clamp_min(self.prior_floor)
+        if temperature != 1.0:
+            floored = floored.pow_(1.0 / temperature)
+        weights = weights * floored if grad else weights.mul_(floored)
+        total = weights.sum(dim=2, keepdim=True)
+        return weights / total if grad else weights.div_(total)
 
     @property
     def prior_separator(self):
@@ -238,6 +288,11 @@ class RefMasker(SeparationModel):
 
     def masks(self, spec: torch.Tensor, temperature: float = 1.0, shared: dict | None = None) -> torch.Tensor:
         """Mixture STFT ``(B, C, F, N)`` -> masks ``(B, S, C, F, N)`` summing to one over S."""
+        if self.expand_bands is not None:
+            prior = None
+            if self._prior is not None:
+                prior = self._prior_masks(spec, shared).permute(0, 4, 1, 2, 3)  # (B, N, S, 1, F)
+            return self._pooled_masks(self._head(spec), prior, temperature).permute(0, 2, 3, 4, 1)
         logits = self._frame_logits(spec, shared)  # (B, N, S, C, F)
         if logits.requires_grad:
             return torch.softmax(logits / temperature if temperature != 1.0 else logits, dim=2).permute(0, 2, 3, 4, 1)
@@ -277,6 +332,10 @@ class RefMasker(SeparationModel):
         temperature = self.temperature if not self.training else 1.0
 
         def masks_of(frames: slice) -> torch.Tensor:
+            if self.expand_bands is not None:
+                logits = self.decode(hidden[:, frames]).view(batch, -1, len(self.sources), channels, self.output_bands)
+                block_prior = None if prior is None else prior[..., frames].permute(0, 4, 1, 2, 3)
+                return self._pooled_masks(logits, block_prior, temperature).permute(0, 2, 3, 4, 1)
             logits = self.decode(hidden[:, frames]).view(batch, -1, len(self.sources), channels, bins)
             if prior is not None:
                 # log of the floored prior per block: no segment-sized copy beside the shared masks
