@@ -6,6 +6,9 @@
 - :class:`RemixDataset`: each source drawn from a different track at its own offset (seed 000's
   permutations); the mixture is exactly the sum of the returned stems.
 - :class:`TrackDataset`: whole tracks for validation ``(name, mix (C, T), stems (S, C, T))``.
+
+Both chunk datasets can play each chunk at a random tape speed (``speed_semitones``,
+:mod:`stemkit.data.speed`): the chunk is read longer or shorter and resampled to ``segment``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from stemkit.data.loader_silence import is_silent, keep_chunk
+from stemkit.data.speed import change_speed, draw_speed, source_length
 from stemkit.data.tracks import Track
 from stemkit.errors import ConfigError
 from stemkit.models.base import SOURCES_4
@@ -38,7 +42,7 @@ class _RandomChunks(Dataset):
                  segment: int = 44100 * 6, *, samples_per_epoch: int, seed: int,
                  sample_rate: int = 44100, augment=None, skip_silent: bool = True,
                  silence_db: float = -60.0, min_difference_db: float | None = -20.0,
-                 channels: int = 2, max_tries: int = 20):
+                 channels: int = 2, max_tries: int = 20, speed_semitones: float = 0.0):
         if not tracks:
             raise ConfigError("no tracks to draw chunks from")
         if segment <= 0 or samples_per_epoch <= 0:
@@ -55,6 +59,9 @@ class _RandomChunks(Dataset):
         self.min_difference_db = min_difference_db
         self.channels = int(channels)
         self.max_tries = int(max_tries)
+        if not 0 <= speed_semitones <= 12:
+            raise ConfigError(f"speed_semitones must be in [0, 12], got {speed_semitones}")
+        self.speed_semitones = float(speed_semitones)
         self.epoch = 0
         # lengths from headers only (ffprobe for .stem.mp4: threads overlap the subprocesses);
         # tracks are drawn in proportion to their length
@@ -72,8 +79,17 @@ class _RandomChunks(Dataset):
         """Draw epoch ``epoch``'s chunks (call before creating the DataLoader iterator)."""
         self.epoch = int(epoch)
 
-    def _start(self, rng: np.random.Generator, track_index: int) -> int:
-        return int(rng.integers(0, max(1, self.lengths[track_index] - self.segment + 1)))
+    def _start(self, rng: np.random.Generator, track_index: int, length: int | None = None) -> int:
+        length = self.segment if length is None else length
+        return int(rng.integers(0, max(1, self.lengths[track_index] - length + 1)))
+
+    def _speed(self, rng: np.random.Generator) -> tuple[float, int]:
+        """This draw's tape speed and the samples to read for it (no draw when speed is off, so
+        the chunks of a run without it stay what they were)."""
+        if self.speed_semitones <= 0:
+            return 1.0, self.segment
+        speed = draw_speed(rng, self.speed_semitones)
+        return speed, (self.segment if speed == 1.0 else source_length(self.segment, speed))
 
     def _keep(self, mix: np.ndarray, stems: np.ndarray) -> bool:
         return not self.skip_silent or keep_chunk(
@@ -114,9 +130,12 @@ class ChunkDataset(_RandomChunks):
         rng = _item_rng(self.seed, self.epoch, index)
         for _ in range(self.max_tries):
             k = int(rng.choice(len(self.tracks), p=self.weights))
+            speed, read = self._speed(rng)
             mix, stems = self.tracks[k].read_chunk(
-                self._start(rng, k), self.segment, self.sources,
+                self._start(rng, k, read), read, self.sources,
                 sample_rate=self.sample_rate, channels=self.channels)
+            if speed != 1.0:  # one speed for the whole chunk: the stems still sum to the mixture
+                mix, stems = change_speed(mix, speed, self.segment), change_speed(stems, speed, self.segment)
             if self._keep(mix, stems):
                 break
         return self._augmented(mix, stems, rng)
@@ -145,11 +164,14 @@ class RemixDataset(_RandomChunks):
         return self._augmented(mix, stems, rng)
 
     def _source_chunk(self, rng: np.random.Generator, k: int, name: str) -> np.ndarray:
-        """One source ``(C, T)`` of track ``k``, redrawing the start while it is silent."""
+        """One source ``(C, T)`` of track ``k`` (at its own tape speed), redrawing the start while it
+        is silent."""
         for _ in range(self.max_tries):
-            _, stem = self.tracks[k].read_chunk(self._start(rng, k), self.segment, (name,),
+            speed, read = self._speed(rng)
+            _, stem = self.tracks[k].read_chunk(self._start(rng, k, read), read, (name,),
                                                 sample_rate=self.sample_rate,
                                                 channels=self.channels, with_mixture=False)
+            stem = change_speed(stem, speed, self.segment)
             if not self.skip_silent or not is_silent(stem[0], self.silence_db):
                 break
         return stem[0]

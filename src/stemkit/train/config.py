@@ -45,6 +45,7 @@ class DataSourceConfig:
     max_tracks: int | None = None
     samples_per_epoch: int = 1000
     skip_silent: bool = True
+    speed_semitones: float = 0.0  # tape-speed augmentation: +- this many semitones (0 = off)
     # synth: seed 001's run-time chunk pool over rendered songs
     corpus: dict | str | None = None  # make_song config: a mapping, a YAML path, or None (default)
     pool_size: int = 256
@@ -60,6 +61,8 @@ class DataSourceConfig:
                 raise ConfigError(f"{where}.{key}: must be >= 1")
         if self.workers < 0:
             raise ConfigError(f"{where}.workers: must be >= 0")
+        if not 0 <= self.speed_semitones <= 12:
+            raise ConfigError(f"{where}.speed_semitones: must be in [0, 12]")
         if self.max_tracks is not None and self.max_tracks < 1:
             raise ConfigError(f"{where}.max_tracks: must be >= 1")
 

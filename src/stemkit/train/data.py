@@ -146,6 +146,7 @@ class TrainData(pl.LightningDataModule):
             sample_rate=self.sample_rate,
             skip_silent=src.skip_silent,
             channels=self.channels,
+            speed_semitones=src.speed_semitones,
         )
 
     def _chunk_pool(self, src: DataSourceConfig, sources, rank: int):
