@@ -113,3 +113,25 @@ def test_loss_config_errors_name_the_problem():
         build_loss("difference", weight=1.5)
     with pytest.raises(ConfigError, match="'other'"):
         build_loss("chandna", sources=("vocals", "accompaniment"))
+
+
+def test_sdr_loss_by_hand_and_silent_targets():
+    # target energy 4 + 4 = 8, error energy 1 + 1 = 2 (floor negligible): 10 log10(2 / 8)
+    tgt = t([2.0, 2.0], (1, 1, 1, 2))
+    est = t([1.0, 3.0], (1, 1, 1, 2))
+    sdr = build_loss("sdr", floor_db=-120.0)
+    assert sdr(est, tgt, tgt.sum(1)).item() == pytest.approx(10 * math.log10(2 / 8), abs=1e-6)
+    # sources count equally whatever their level: the same relative error costs the same
+    loud_quiet = torch.cat([100 * tgt, 0.01 * tgt], dim=1)
+    assert sdr(torch.cat([100 * est, 0.01 * est], dim=1), loud_quiet, loud_quiet.sum(1)).item() == \
+        pytest.approx(10 * math.log10(2 / 8), abs=1e-5)
+    # while the L2 loss sees only the loud source's error
+    l2 = build_loss("l2")
+    assert l2(torch.cat([100 * est, 0.01 * tgt], dim=1), loud_quiet, None).item() == \
+        pytest.approx(l2(torch.cat([100 * est, 0.01 * est], dim=1), loud_quiet, None).item(), rel=1e-6)
+    # a silent target gives a finite loss that is lowest for a silent estimate
+    silent = torch.zeros(1, 1, 1, 2, dtype=torch.float64)
+    assert sdr(silent, silent, silent.sum(1)).item() == pytest.approx(0.0)
+    assert sdr(0.1 * est, silent, silent.sum(1)).item() > 0.0
+    with pytest.raises(ConfigError, match="floor_db"):
+        build_loss("sdr", floor_db=3.0)

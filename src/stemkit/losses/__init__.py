@@ -5,7 +5,7 @@ waveform (l1, l2), spectral (spec_l2, spec_l2_mae), difference, weighted (alpha_
 chandna, mask_bce.
 """
 
-from . import chandna, difference, mask_bce, spectral, waveform, weighted  # noqa: F401  (registers)
+from . import chandna, difference, mask_bce, sdr, spectral, waveform, weighted  # noqa: F401  (registers)
 from .registry import Loss, LossSpec, build_loss, losses, register_loss
 
 __all__ = ["Loss", "LossSpec", "build_loss", "losses", "register_loss"]
