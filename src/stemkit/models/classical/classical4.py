@@ -22,7 +22,7 @@ import numpy as np
 from ..base import SOURCES_4
 from ..registry import register
 from .centre import centre_mask, centre_terms, is_effectively_mono, is_mono_from_terms
-from .hpss import hpss_masks, kernel_sizes
+from .hpss import hpss_masks, kernel_sizes, pool_bins, repeat_groups
 from .masking import MaskingSeparator, band_weight, stack_masks
 from .repet import repet_sim_foreground_mask
 
@@ -37,8 +37,10 @@ class Classical4(MaskingSeparator):
     ``kick_seconds`` (the long-kernel split of the low band), ``bass_cutoff`` / ``bass_width``
     (crossover), ``vocal_cue`` (``"mean"``, ``"repet"``, ``"centre"`` or ``"both"``), ``vocal_gain``
     (scales the vocal score), ``centre_sharpness``, ``neighbours`` and ``min_separation_seconds``
-    (REPET-SIM), ``hpss_pool`` (bins pooled for the full-band split), ``n_fft`` / ``hop``,
-    ``segment_seconds``, ``wiener_iterations``.
+    (REPET-SIM), ``hpss_pool`` (bins pooled for the full-band split), ``mask_pool`` (every mask
+    computed on groups of that many adjacent bins, then repeated over them: the centre cue's
+    terms summed over the group, the kick band's split too; 1 = full resolution), ``n_fft`` /
+    ``hop``, ``segment_seconds``, ``wiener_iterations``.
     """
 
     residual_index = 2  # "other"
@@ -61,6 +63,7 @@ class Classical4(MaskingSeparator):
         neighbours: int = 9,
         min_separation_seconds: float = 1.0,
         hpss_pool: int = 2,
+        mask_pool: int = 1,
         segment_seconds: float = 30.0,
         wiener_iterations: int = 0,
     ):
@@ -78,6 +81,7 @@ class Classical4(MaskingSeparator):
         self.kick_kernels = kernel_sizes(sample_rate, n_fft, hop, kick_seconds, percussive_hz)
         self.kick_band = float(kick_band)
         self.hpss_pool = max(1, int(hpss_pool))
+        self.mask_pool = max(1, int(mask_pool))
         self.bass_cutoff, self.bass_width = float(bass_cutoff), float(bass_width)
         self.vocal_cue = vocal_cue
         self.vocal_gain = float(vocal_gain)
@@ -85,25 +89,45 @@ class Classical4(MaskingSeparator):
         self.neighbours = int(neighbours)
         self.min_separation = max(1, int(round(min_separation_seconds * sample_rate / hop)))
 
-    def drum_mask(self, magnitude: np.ndarray) -> np.ndarray:
-        """Percussive mask ``(F, N)`` of the channel-mean ``magnitude (F, N)``."""
+    def drum_mask(self, magnitude: np.ndarray, pool: int = 1) -> np.ndarray:
+        """Percussive mask ``(F', N)`` of the channel-mean ``magnitude (F', N)``, whose rows are
+        groups of ``pool`` bins (``pool_bins``) or single bins (``pool=1``)."""
         # Full band on groups of ``hpss_pool`` bins (2: 21.5 Hz at 4096 / 44.1 kHz): the median
         # filters cost in proportion to the bins, and drums need no finer resolution.
-        _, drums = hpss_masks(magnitude, *self.kernels, pool=self.hpss_pool, percussive_only=True)
-        low = self.frequencies < self.kick_band
+        _, drums = hpss_masks(magnitude, self.kernels[0], self._bins_kernel(self.kernels[1], pool),
+                              pool=max(1, self.hpss_pool // pool), percussive_only=True)
+        low = self.group_frequencies(pool)[: magnitude.shape[0]] < self.kick_band
         if low.sum() >= 3:
             # Only the low band, so the long kernel costs little.
-            _, kick = hpss_masks(magnitude[low], *self.kick_kernels, percussive_only=True)
+            _, kick = hpss_masks(magnitude[low], self.kick_kernels[0],
+                                 self._bins_kernel(self.kick_kernels[1], pool), percussive_only=True)
             drums[low] = kick
         return drums
 
-    def vocal_score(self, spec: np.ndarray, harmonic_magnitude: np.ndarray) -> np.ndarray:
-        """How vocal each bin looks, ``(F, N)`` in [0, 1]: the REPET-SIM foreground, the centre
-        mask, their product (``both``: bins must pass both) or their mean (``mean``)."""
+    @staticmethod
+    def _bins_kernel(bins: int, pool: int) -> int:
+        """A median length in bins for rows of ``pool`` bins: odd, >= 3 (as ``hpss_masks`` does)."""
+        return bins if pool == 1 else max(3, (bins // pool) | 1)
+
+    def group_frequencies(self, pool: int) -> np.ndarray:
+        """Centre frequency in Hz of each group of ``pool`` adjacent bins (the last may be shorter)."""
+        freqs = self.frequencies
+        if pool == 1:
+            return freqs
+        starts = np.arange(0, len(freqs), pool)
+        ends = np.minimum(starts + pool, len(freqs)) - 1
+        return ((freqs[starts] + freqs[ends]) / 2).astype(np.float32)
+
+    def vocal_score(self, spec: np.ndarray, harmonic_magnitude: np.ndarray, pool: int = 1) -> np.ndarray:
+        """How vocal each bin (or group of ``pool`` bins, as the rows of ``harmonic_magnitude``)
+        looks, ``(F', N)`` in [0, 1]: the REPET-SIM foreground, the centre mask, their product
+        (``both``: bins must pass both) or their mean (``mean``)."""
         terms = None
         if self.vocal_cue != "repet" and spec.shape[0] == 2:
             terms = centre_terms(spec)  # the centre cue's inputs also answer "is it mono?"
             mono = is_mono_from_terms(*terms)
+            if pool > 1:  # cross- and auto-spectra summed over each group: a coherence over its bins
+                terms = (pool_bins(terms[0], pool), pool_bins(terms[1], pool))
         else:
             mono = is_effectively_mono(spec)
         cue = "repet" if mono else self.vocal_cue
@@ -121,12 +145,21 @@ class Classical4(MaskingSeparator):
         return np.clip(self.vocal_gain * score, 0.0, 1.0)
 
     def masks(self, spec: np.ndarray) -> np.ndarray:
-        """``(C, F, N)`` complex -> ``(4, 1, F, N)`` masks in SOURCES_4 order, summing to 1."""
+        """``(C, F, N)`` complex -> ``(4, 1, F, N)`` masks in SOURCES_4 order, summing to 1.
+
+        With ``mask_pool`` p > 1 every step runs on groups of p bins (magnitudes and the centre
+        cue's terms summed over the group) and the four masks are repeated over the group's bins
+        at the end: the mask arithmetic costs 1/p, and a mask needs no finer resolution above the
+        lowest bins (21.5 Hz per bin at 2048 / 44.1 kHz)."""
+        pool = self.mask_pool
         magnitude = np.abs(spec).mean(axis=0)
-        drums = self.drum_mask(magnitude)
+        if pool > 1:
+            magnitude = pool_bins(magnitude, pool)
+        drums = self.drum_mask(magnitude, pool)
         harmonic = 1.0 - drums
-        above = band_weight(self.frequencies, self.bass_cutoff, self.bass_width)[:, None]
+        above = band_weight(self.group_frequencies(pool)[: magnitude.shape[0]], self.bass_cutoff, self.bass_width)[:, None]
         bass = harmonic * (1.0 - above)
-        vocals = harmonic * above * self.vocal_score(spec, harmonic * magnitude)
+        vocals = harmonic * above * self.vocal_score(spec, harmonic * magnitude, pool)
         other = np.clip(1.0 - drums - bass - vocals, 0.0, 1.0)
-        return stack_masks([drums, bass, other, vocals])
+        stacked = stack_masks([drums, bass, other, vocals])
+        return stacked if pool == 1 else repeat_groups(stacked, pool, spec.shape[-2])

@@ -50,6 +50,16 @@ def unpool_bins(mask: np.ndarray, pool: int, bins: int) -> np.ndarray:
     return np.moveaxis(np.repeat(np.moveaxis(mask, -2, -1), pool, axis=-1)[..., :bins], -1, -2)
 
 
+def repeat_groups(masks: np.ndarray, pool: int, bins: int) -> np.ndarray:
+    """Masks ``(..., G, N)`` of the groups of :func:`pool_bins` -> ``(..., bins, N)``, each group's
+    value on its bins (the last group covers what is left), in the input's memory order: a
+    frames-major input (the ``(..., N, G)`` view contiguous) gives a frames-major result, without
+    the sliced, non-contiguous rows of :func:`unpool_bins`."""
+    widths = np.full(masks.shape[-2], pool)
+    widths[-1] = bins - pool * (masks.shape[-2] - 1)
+    return np.moveaxis(np.repeat(np.moveaxis(masks, -2, -1), widths, axis=-1), -1, -2)
+
+
 def kernel_sizes(
     sample_rate: int, n_fft: int, hop: int, harmonic_seconds: float, percussive_hz: float
 ) -> tuple[int, int]:
