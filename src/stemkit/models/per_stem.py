@@ -18,6 +18,12 @@ parts share are computed once (``ref_masker``'s classical prior and a classical 
 settings: the shipped default), each stem takes its chosen part's mask, and each stem is inverted
 once, a block of frames at a time (:func:`stemkit.dsp.stft.masked_inverse`). The stems are those of the part-by-part path up to
 float rounding (tests/models_combined/test_fused_default.py); ``fused=False`` turns it off.
+
+``consistent=True`` (off by default) also folds the engine's mixture consistency into the fused
+masks (:meth:`PerStem._forward_fused`): the stems then sum to the mixture straight from the model
+and the last stem needs no inverse STFT (a quarter of the inverse transforms and mask products of
+a four-stem model). After the engine's own consistency step the stems are those of the default
+path within float rounding (tests/models_pooled/test_consistent_per_stem.py).
 """
 
 from __future__ import annotations
@@ -38,10 +44,13 @@ class PerStem(SeparationModel):
 
     Sources are the stems of ``choose`` in its order; every part must run at one sample rate.
     ``segment`` defaults to the shortest part segment (a fixed-segment part fixes it).
+    ``consistent``: the stems sum to the mixture by construction (fused inference over one STFT;
+    see the module docstring), one inverse STFT fewer; the default leaves that to the engine.
+    ``overlap``: the engine's default overlap for this model (None: the largest of the parts').
     """
 
     def __init__(self, *, parts: Mapping[str, Mapping], choose: Mapping[str, str], segment: int | None = None,
-                 fused: bool = True):
+                 fused: bool = True, consistent: bool = False, overlap: float | None = None):
         from .registry import build_model
 
         if not parts or not choose:
@@ -69,7 +78,12 @@ class PerStem(SeparationModel):
         used = set(self.choose.values())
         overlaps = [m.default_overlap for name, m in built.items() if name in used and m.default_overlap]
         self.default_overlap = max(overlaps) if overlaps else None
+        if overlap is not None:
+            if not 0.0 <= overlap < 1.0:
+                raise ValueError(f"overlap must be in [0, 1), got {overlap}")
+            self.default_overlap = float(overlap)
         self.fused = bool(fused)
+        self.consistent = bool(consistent)
 
     def stft_groups(self) -> dict | None:
         """``{stft: [part, ...]}``: the used parts grouped by the STFT they mask (each group is fused),
@@ -95,7 +109,7 @@ class PerStem(SeparationModel):
                 FrameOverlapAdd.supports(stft.frames(mix.shape[-1]), mix.shape[-1], stft.n_fft, stft.hop, stft.window)
                 for stft in groups):
             if len(groups) == 1:
-                return self._forward_fused(mix, next(iter(groups)), list(self.choose))
+                return self._forward_fused(mix, next(iter(groups)), list(self.choose), self.consistent)
             # Parts at different resolutions (e.g. a 4096-point net for drums and bass, a 2048-point
             # one for the rest): each STFT group fused on its own, its stems put in their places.
             out = mix.new_empty(mix.shape[0], len(self.choose), mix.shape[1], mix.shape[-1])
@@ -106,10 +120,15 @@ class PerStem(SeparationModel):
             return out
         return self._forward_parts(mix)
 
-    def _forward_fused(self, mix: torch.Tensor, stft, stems: list[str]) -> torch.Tensor:
+    def _forward_fused(self, mix: torch.Tensor, stft, stems: list[str], consistent: bool = False) -> torch.Tensor:
         """``stems (B, len(stems), C, T)`` of parts over ``stft``: one STFT, each part's masks once
         (shared ones once in all), one iSTFT per stem, built a block of frames at a time (the
-        per-frame tensors of four stems never exist for a whole segment)."""
+        per-frame tensors of four stems never exist for a whole segment).
+
+        ``consistent`` (``stems`` are all of the model's): the engine's mixture consistency (the
+        residual shared equally) moved into the masks, which is the same operation because the
+        inverse STFT is linear: each mask gets ``(1 - sum of masks) / S``; then the masks sum to
+        one, so the last stem is the mixture minus the others, without an inverse STFT of its own."""
         spec = stft(mix)  # (B, C, F, N), frames-major in memory
         shared: dict = {}
         picks = [(self.choose[stem], self.parts[self.choose[stem]].sources.index(stem)) for stem in stems]
@@ -120,7 +139,22 @@ class PerStem(SeparationModel):
             part_masks = {name: get(frames) for name, get in masks_of.items()}  # (B, S_part, C or 1, F, n)
             return [part_masks[part][:, index] for part, index in picks]
 
-        return masked_inverse(spec, mix.shape[-1], stft, chosen, len(picks))
+        if not consistent or len(picks) < 2:
+            return masked_inverse(spec, mix.shape[-1], stft, chosen, len(picks))
+
+        def shared_residual(frames: slice) -> list[torch.Tensor]:
+            masks = chosen(frames)
+            # (B, C, F, n): a part's single-channel masks broadcast over the channels
+            share = masks[0].expand(spec.shape[0], spec.shape[1], -1, -1) + masks[1]
+            for mask in masks[2:]:
+                share += mask
+            share.neg_().add_(1.0).div_(len(masks))  # (1 - sum) / S
+            return [mask + share for mask in masks[:-1]]
+
+        out = mix.new_empty(mix.shape[0], len(picks), mix.shape[1], mix.shape[-1])
+        out[:, :-1] = masked_inverse(spec, mix.shape[-1], stft, shared_residual, len(picks) - 1)
+        torch.sub(mix, out[:, :-1].sum(dim=1), out=out[:, -1])
+        return out
 
     def _forward_parts(self, mix: torch.Tensor) -> torch.Tensor:
         """Each used part on the mixture, in a fixed order; each stem taken from its part."""
