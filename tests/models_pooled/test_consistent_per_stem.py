@@ -21,13 +21,8 @@ def default_like(consistent: bool, output_bands=None):
     with torch.no_grad():
         net.decode[-1].weight.copy_(torch.randn(net.decode[-1].weight.shape, generator=g) * 0.7)
     dsp = build_model("classical", sample_rate=16000, n_fft=256, hop=64, vocal_cue="centre")
-    model = compose({"net": net, "dsp": dsp}, {"drums": "net", "bass": "dsp", "other": "net", "vocals": "dsp"})
-    if consistent:
-        model = build_model("per_stem", parts={k: {"model": m.architecture, "args": m.init_args}
-                                               for k, m in model.parts.items()},
-                            choose=model.choose, consistent=True)
-        model.parts["net"].load_state_dict(net.state_dict())
-    return model.eval()
+    choose = {"drums": "net", "bass": "dsp", "other": "net", "vocals": "dsp"}
+    return compose({"net": net, "dsp": dsp}, choose, consistent=consistent)
 
 
 @pytest.mark.parametrize("output_bands", [None, 20])

@@ -171,11 +171,12 @@ class PerStem(SeparationModel):
         )
 
 
-def compose(parts: Mapping[str, SeparationModel], choose: Mapping[str, str]) -> PerStem:
+def compose(parts: Mapping[str, SeparationModel], choose: Mapping[str, str], **options) -> PerStem:
     """A :class:`PerStem` from loaded models, their weights kept: ``compose({"net": m, "dsp": c}, ...)``.
 
     Each part must come from ``build_model`` / ``load_model`` (which record its architecture and
-    constructor arguments); the result saves with ``save_model_dir`` like any model.
+    constructor arguments); the result saves with ``save_model_dir`` like any model. ``options``:
+    further :class:`PerStem` arguments (``consistent=True``, ``overlap=0.05``, ...).
     """
     from .registry import build_model
 
@@ -184,7 +185,7 @@ def compose(parts: Mapping[str, SeparationModel], choose: Mapping[str, str]) -> 
         if not hasattr(model, "architecture"):
             raise ValueError(f"part {name!r}: unknown architecture (build it with build_model or load_model)")
         specs[name] = {"model": model.architecture, "args": dict(getattr(model, "init_args", {}))}
-    combined = build_model("per_stem", parts=specs, choose=dict(choose))
+    combined = build_model("per_stem", parts=specs, choose=dict(choose), **options)
     for name, model in parts.items():
         combined.parts[name].load_state_dict(model.state_dict(), strict=True)
     return combined.eval()
