@@ -6,8 +6,8 @@ A network that predicts one value per *band* instead of per bin has a smaller ou
 lives, wide ones above). The layout here is octave-based and made of equal-width runs, like
 BSRNN's: the lowest ``a`` bins one by one, then one octave of 2-bin bands, one of 4-bin bands, and
 so on, with ``a`` chosen for the requested number of bands (at n_fft 2048: 256 bands are single
-bins up to about 2 kHz and 16-bin bands above 11 kHz). Equal-width runs make the expansion a
-handful of runs of equal widths.
+bins up to about 2 kHz and 16-bin bands above 11 kHz). The layout depends only on the numbers
+of bins and bands: a trained model's ``output_bands`` fixes it, so it must not change.
 """
 
 from __future__ import annotations

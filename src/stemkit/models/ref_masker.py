@@ -14,7 +14,7 @@ the *data* is the only thing that changes between rows of ``benchmarks/realism.p
 
 3. a per-feature affine normalisation, ``fc -> LayerNorm -> tanh``, a bidirectional LSTM, a skip
    connection, ``fc -> LayerNorm -> ReLU -> fc`` to one logit per (source, channel, bin), or with
-   ``output_bands=K`` per (source, channel, band) of K mel-like bands (:mod:`stemkit.dsp.bands`),
+   ``output_bands=K`` per (source, channel, band) of K octave-widening bands (:mod:`stemkit.dsp.bands`),
    each band's logit repeated over its bins: the output layer is ``bins / K`` times smaller;
 4. masks = ``softmax(logits / temperature)`` over sources: they sum to one, so the stems sum to
    the mixture. With ``prior="classical"`` the logits are *added* to ``log`` of the classical
@@ -119,9 +119,9 @@ class RefMasker(SeparationModel):
         prior_floor: the prior masks are floored here before the log, so the network can still
             give a stem energy the prior denied it.
         output_bands: ``None`` (one logit per source, channel and bin: the original head) or the
-            number of frequency bands of a pooled head (:func:`stemkit.dsp.bands.band_edges`: single
-            bins at low frequencies, mel-like widening above): one logit per source, channel and
-            band, repeated over the band's bins. The masks are then
+            number of frequency bands of a pooled head (:func:`stemkit.dsp.bands.band_edges`:
+            single bins at low frequencies, bands twice as wide each octave above): one logit per
+            source, channel and band, repeated over the band's bins. The masks are then
             ``normalise_S(max(prior, floor) * exp(logit))``, the same function as the softmax of
             ``log prior + logit``, with the exponential at band resolution (the module docstring).
     """
