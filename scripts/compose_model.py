@@ -4,11 +4,13 @@
     python scripts/compose_model.py --part net=runs/default/last \
         --part dsp=classical:n_fft=2048,hop=512,vocal_cue=centre \
         --choose drums=net,bass=dsp,other=net,vocals=dsp --out models/combo \
-        [--metrics scores.json ...] [--description TEXT]
+        [--option overlap=0.05 ...] [--metrics scores.json ...] [--description TEXT]
 
 A part is a model folder, a shipped model name, or ``ARCH:key=value,...`` (an architecture built
 with those arguments: classical separators need no weights). The parts' sidecars (training data,
-budget) are kept in the new sidecar under ``parts``. ``stemkit separate -n models/combo``.
+budget) are kept in the new sidecar under ``parts``. ``--option KEY=VALUE`` sets a ``per_stem`` argument
+(``overlap``: the engine's default overlap for this model; ``consistent``; ``fused``).
+``stemkit separate -n models/combo``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def parse_part(text: str):
 
 
 def main(argv=None) -> int:
+    from stemkit.errors import StemkitError
     from stemkit.models.per_stem import compose
     from stemkit.models.weights import save_model_dir
 
@@ -42,6 +45,8 @@ def main(argv=None) -> int:
     p.add_argument("--part", action="append", required=True, help="NAME=MODEL (folder, name, or ARCH:k=v,...)")
     p.add_argument("--choose", required=True, help="STEM=PART,... in output order")
     p.add_argument("--out", required=True, type=Path, help="model folder to write")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a per_stem argument, e.g. overlap=0.05 (value parsed as YAML)")
     p.add_argument("--description", default="", help="sidecar description")
     p.add_argument("--metrics", type=Path, default=None, help="a JSON file of metrics for the sidecar")
     p.add_argument("--data", type=Path, default=None, help="a JSON file describing the training data")
@@ -51,7 +56,16 @@ def main(argv=None) -> int:
 
     parts = dict(parse_part(t) for t in args.part)
     choose = dict(item.split("=", 1) for item in args.choose.split(","))
-    model = compose(parts, choose)
+    options = {}
+    for text in args.option:
+        key, sep, value = text.partition("=")
+        if not key or not sep:
+            raise SystemExit(f"--option wants KEY=VALUE, got {text!r}")
+        options[key] = yaml.safe_load(value)
+    try:
+        model = compose(parts, choose, **options)
+    except StemkitError as e:  # unknown option names or bad values, as build_model words them
+        raise SystemExit(f"--option: {e}")
     training = {"parts": {name: {"model": m.architecture, "training": getattr(m, "sidecar", {}).get("training", {}),
                                  "data": getattr(m, "sidecar", {}).get("data", {})}
                           for name, m in parts.items()},
