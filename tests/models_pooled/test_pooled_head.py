@@ -145,9 +145,14 @@ def test_an_old_full_resolution_folder_loads_unchanged(tmp_path):
         torch.testing.assert_close(loaded(mix), old.eval()(mix), atol=0, rtol=0)
 
 
-def test_the_shipped_default_keeps_its_full_resolution_head():
+def test_shipped_models_load_with_the_head_they_were_trained_with():
+    # the session-5 default has the 256-band head; hq's 2048 part is the session-4 full-resolution net
     default = load_model("default")
-    assert default.parts["net"].output_bands is None
+    assert default.parts["net"].output_bands == 256
+    assert default.parts["net"].decode[-1].out_features == 4 * 2 * 256
+    hq = load_model("hq")
+    assert hq.parts["n2048"].output_bands is None
+    assert hq.parts["n2048"].decode[-1].out_features == 4 * 2 * 1025
 
 
 def test_bad_band_counts_are_refused():
