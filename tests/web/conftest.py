@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import numpy as np
 import pytest
@@ -34,6 +35,18 @@ class BandSplitter(SeparationModel):
         masks = torch.stack([drums, bass, other, vocals]).to(spec.dtype)  # (S, F)
         stems = torch.fft.irfft(spec[:, None] * masks[None, :, None], n=mix.shape[-1], dim=-1)
         return stems
+
+
+SLOW_MODEL = "web_test_slow_bands"
+
+
+@register(SLOW_MODEL, description="Test-only band splitter that takes 0.25 s per second of audio")
+class SlowBandSplitter(BandSplitter):
+    """The band splitter, slowed so that a poll every 20 ms sees each block's progress report."""
+
+    def forward(self, mix: torch.Tensor) -> torch.Tensor:
+        time.sleep(0.25)
+        return super().forward(mix)
 
 
 def classical_model() -> str:

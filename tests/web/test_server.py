@@ -18,7 +18,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from .conftest import TEST_MODEL, classical_model, write_song  # noqa: E402
+from .conftest import SLOW_MODEL, TEST_MODEL, classical_model, write_song  # noqa: E402
 
 
 def separate(client, path, mode="All stems", fmt="WAV 16-bit", model=None):
@@ -90,7 +90,7 @@ def test_oversize_upload_is_refused_before_it_is_stored(server, client, tmp_path
 
 def test_progress_is_reported_while_separating(client, tmp_path):
     song = write_song(tmp_path / "four.wav", seconds=4.0, seed=5)
-    job = client.submit(handle_file(str(song)), TEST_MODEL, "All stems", "WAV 16-bit", api_name="/separate")
+    job = client.submit(handle_file(str(song)), SLOW_MODEL, "All stems", "WAV 16-bit", api_name="/separate")
     fractions = []
     while not job.done():
         status = job.status()
