@@ -135,3 +135,20 @@ def test_sdr_loss_by_hand_and_silent_targets():
     assert sdr(0.1 * est, silent, silent.sum(1)).item() > 0.0
     with pytest.raises(ConfigError, match="floor_db"):
         build_loss("sdr", floor_db=3.0)
+
+
+def test_framewise_sdr_loss_averages_the_frames_sdrs():
+    # frame 1 (samples 0-1): error 2 of energy 8; frame 2 (samples 2-3): error 8 of energy 8 (0 dB);
+    # the tail sample 4 is shorter than a frame and left out, as museval leaves it out
+    tgt = t([2.0, 2.0, 2.0, 2.0, 5.0], (1, 1, 1, 5))
+    est = t([1.0, 3.0, 0.0, 0.0, -9.0], (1, 1, 1, 5))
+    framed = build_loss("sdr", floor_db=-120.0, frame=2)
+    by_frame = (10 * math.log10(2 / 8) + 0.0) / 2
+    assert framed(est, tgt, tgt.sum(1)).item() == pytest.approx(by_frame, abs=1e-6)
+    whole = build_loss("sdr", floor_db=-120.0)
+    assert whole(est[..., :4], tgt[..., :4], None).item() == pytest.approx(10 * math.log10(10 / 16), abs=1e-6)
+    # a frame longer than the item scores the whole item
+    assert build_loss("sdr", floor_db=-120.0, frame=99)(est, tgt, None).item() == \
+        pytest.approx(whole(est, tgt, None).item(), abs=1e-9)
+    with pytest.raises(ConfigError, match="frame"):
+        build_loss("sdr", frame=-1)
