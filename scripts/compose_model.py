@@ -6,6 +6,9 @@
         --choose drums=net,bass=dsp,other=net,vocals=dsp --out models/combo \
         [--option overlap=0.05 ...] [--metrics scores.json ...] [--description TEXT]
 
+A stem may blend parts: ``vocals=net+dsp`` (the mean of both parts' estimates; for mask models,
+the mean of their masks) or ``vocals=net:0.7+dsp:0.3`` (weights, scaled to sum to one).
+
 A part is a model folder, a shipped model name, or ``ARCH:key=value,...`` (an architecture built
 with those arguments: classical separators need no weights). The parts' sidecars (training data,
 budget) are kept in the new sidecar under ``parts``. ``--option KEY=VALUE`` sets a ``per_stem`` argument
@@ -36,6 +39,23 @@ def parse_part(text: str):
     return name, load_model(ref)
 
 
+def parse_choice(text: str):
+    """``STEM=PART`` -> ``(stem, part)``; ``STEM=A+B`` or ``STEM=A:0.7+B:0.3`` -> ``(stem, {part: weight})``."""
+    stem, sep, pick = text.partition("=")
+    if not stem or not sep or not pick:
+        raise SystemExit(f"--choose wants STEM=PART[+PART...], got {text!r}")
+    if "+" not in pick and ":" not in pick:
+        return stem, pick
+    weights = {}
+    for term in pick.split("+"):
+        part, _, weight = term.partition(":")
+        try:
+            weights[part] = float(weight) if weight else 1.0
+        except ValueError:
+            raise SystemExit(f"--choose {stem}: weight {weight!r} of part {part!r} is not a number") from None
+    return stem, weights
+
+
 def main(argv=None) -> int:
     from stemkit.errors import StemkitError
     from stemkit.models.per_stem import compose
@@ -43,7 +63,8 @@ def main(argv=None) -> int:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--part", action="append", required=True, help="NAME=MODEL (folder, name, or ARCH:k=v,...)")
-    p.add_argument("--choose", required=True, help="STEM=PART,... in output order")
+    p.add_argument("--choose", required=True,
+                   help="STEM=PART,... in output order; STEM=A+B or STEM=A:0.7+B:0.3 blends parts")
     p.add_argument("--out", required=True, type=Path, help="model folder to write")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="a per_stem argument, e.g. overlap=0.05 (value parsed as YAML)")
@@ -55,7 +76,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     parts = dict(parse_part(t) for t in args.part)
-    choose = dict(item.split("=", 1) for item in args.choose.split(","))
+    choose = dict(parse_choice(item) for item in args.choose.split(","))
     options = {}
     for text in args.option:
         key, sep, value = text.partition("=")

@@ -43,3 +43,17 @@ def test_compose_refuses_bad_options(tmp_path, option):
     with pytest.raises(SystemExit):
         compose_main()(["--part", "a=classical:n_fft=1024,hop=256", "--choose", "drums=a,bass=a,other=a,vocals=a",
                         "--option", option, "--out", str(tmp_path / "x")])
+
+
+def test_compose_blends_parts_per_stem(tmp_path):
+    out = tmp_path / "blend"
+    rc = compose_main()(["--part", "a=classical:n_fft=1024,hop=256", "--part", "b=classical:n_fft=2048,hop=512",
+                         "--choose", "drums=a,bass=a+b,other=b,vocals=a:3+b:1", "--out", str(out)])
+    assert rc == 0
+    sidecar = json.loads((out / "model.json").read_text())
+    assert sidecar["args"]["choose"]["bass"] == {"a": 1.0, "b": 1.0}
+    model = load_model(str(out))
+    assert model.blend["vocals"] == pytest.approx({"a": 0.75, "b": 0.25})
+    with pytest.raises(SystemExit, match="not a number"):
+        compose_main()(["--part", "a=classical", "--choose", "drums=a:x+a,bass=a,other=a,vocals=a",
+                        "--out", str(tmp_path / "bad")])

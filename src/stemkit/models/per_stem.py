@@ -7,6 +7,11 @@ small network trained mostly on rendered songs, while the network's vocals are b
 and resamples it like any model, and mixture consistency (on by default in ``Separator``) makes
 the chosen stems sum to the mixture again.
 
+A stem may also **blend** parts: ``choose={"vocals": {"net": 0.5, "dsp": 0.5}}`` takes the
+weighted mean of the parts' estimates (weights scaled to sum to one), a small bag of models as
+Demucs ships them: separators that err differently average to a better stem. Mask parts over one
+STFT blend their masks (the same, the iSTFT being linear), so a blend costs no extra inverse.
+
 Built from trained parts with :func:`compose`; stored like any model (its sidecar ``args`` name
 each part's architecture and arguments, so loading rebuilds the parts and fills their weights).
 
@@ -40,7 +45,8 @@ from .registry import register
 
 @register("per_stem", description="Each stem from the part separator that does it best (e.g. neural + classical)")
 class PerStem(SeparationModel):
-    """``parts``: ``{part: {"model": architecture, "args": {...}}}``; ``choose``: ``{stem: part}``.
+    """``parts``: ``{part: {"model": architecture, "args": {...}}}``; ``choose``: ``{stem: part}`` or
+    ``{stem: {part: weight, ...}}`` (a blend).
 
     Sources are the stems of ``choose`` in its order; every part must run at one sample rate.
     ``segment`` defaults to the shortest part segment (a fixed-segment part fixes it).
@@ -49,18 +55,20 @@ class PerStem(SeparationModel):
     ``overlap``: the engine's default overlap for this model (None: the largest of the parts').
     """
 
-    def __init__(self, *, parts: Mapping[str, Mapping], choose: Mapping[str, str], segment: int | None = None,
+    def __init__(self, *, parts: Mapping[str, Mapping], choose: Mapping[str, str | Mapping[str, float]], segment: int | None = None,
                  fused: bool = True, consistent: bool = False, overlap: float | None = None):
         from .registry import build_model
 
         if not parts or not choose:
             raise ValueError("per_stem needs at least one part and one chosen stem")
         built = {name: build_model(spec["model"], **dict(spec.get("args", {}))) for name, spec in parts.items()}
-        for stem, part in choose.items():
-            if part not in built:
-                raise ValueError(f"stem {stem!r}: unknown part {part!r} (parts: {', '.join(built)})")
-            if stem not in built[part].sources:
-                raise ValueError(f"stem {stem!r}: part {part!r} separates {list(built[part].sources)}")
+        blend = {stem: _blend_weights(stem, pick) for stem, pick in choose.items()}
+        for stem, weights in blend.items():
+            for part in weights:
+                if part not in built:
+                    raise ValueError(f"stem {stem!r}: unknown part {part!r} (parts: {', '.join(built)})")
+                if stem not in built[part].sources:
+                    raise ValueError(f"stem {stem!r}: part {part!r} separates {list(built[part].sources)}")
         rates = {m.sample_rate for m in built.values()}
         if len(rates) != 1:
             raise ValueError(f"per_stem parts must share one sample rate, got {sorted(rates)}")
@@ -73,9 +81,10 @@ class PerStem(SeparationModel):
                          channels=max(m.channels for m in built.values()), segment=segment)
         self.parts = nn.ModuleDict(built)
         self.choose = dict(choose)
+        self.blend = blend  # {stem: {part: weight}}, weights summing to one
         self.family = "neural" if any(m.family == "neural" for m in built.values()) else "classical"
         self.fixed_segment = bool(fixed)
-        used = set(self.choose.values())
+        used = set(self.used_parts())
         overlaps = [m.default_overlap for name, m in built.items() if name in used and m.default_overlap]
         self.default_overlap = max(overlaps) if overlaps else None
         if overlap is not None:
@@ -85,11 +94,15 @@ class PerStem(SeparationModel):
         self.fused = bool(fused)
         self.consistent = bool(consistent)
 
+    def used_parts(self) -> list[str]:
+        """The parts some stem takes from, each once, in a fixed order."""
+        return list(dict.fromkeys(part for weights in self.blend.values() for part in weights))
+
     def stft_groups(self) -> dict | None:
         """``{stft: [part, ...]}``: the used parts grouped by the STFT they mask (each group is fused),
         or None when a used part is no mask model over an STFT (then the parts run one by one)."""
         groups: dict = {}
-        for name in dict.fromkeys(self.choose.values()):
+        for name in self.used_parts():
             part = self.parts[name]
             stft = part.fusable_stft() if hasattr(part, "fusable_stft") else None
             if stft is None or part.channels != self.channels:
@@ -111,19 +124,23 @@ class PerStem(SeparationModel):
             if len(groups) == 1:
                 return self._forward_fused(mix, next(iter(groups)), list(self.choose), self.consistent)
             # Parts at different resolutions (e.g. a 4096-point net for drums and bass, a 2048-point
-            # one for the rest): each STFT group fused on its own, its stems put in their places.
-            out = mix.new_empty(mix.shape[0], len(self.choose), mix.shape[1], mix.shape[-1])
+            # one for the rest): each STFT group fused on its own, its share of each stem (all of a
+            # stem taken from one part, a weighted part of a blended one) added in its place.
+            out = mix.new_zeros(mix.shape[0], len(self.choose), mix.shape[1], mix.shape[-1])
             stems = list(self.choose)
             for stft, names in groups.items():
-                mine = [stem for stem in stems if self.choose[stem] in names]
-                out[:, [stems.index(stem) for stem in mine]] = self._forward_fused(mix, stft, mine)
+                mine = [stem for stem in stems if any(part in names for part in self.blend[stem])]
+                out[:, [stems.index(stem) for stem in mine]] += self._forward_fused(mix, stft, mine, parts=names)
             return out
         return self._forward_parts(mix)
 
-    def _forward_fused(self, mix: torch.Tensor, stft, stems: list[str], consistent: bool = False) -> torch.Tensor:
+    def _forward_fused(self, mix: torch.Tensor, stft, stems: list[str], consistent: bool = False,
+                       parts: list[str] | None = None) -> torch.Tensor:
         """``stems (B, len(stems), C, T)`` of parts over ``stft``: one STFT, each part's masks once
         (shared ones once in all), one iSTFT per stem, built a block of frames at a time (the
-        per-frame tensors of four stems never exist for a whole segment).
+        per-frame tensors of four stems never exist for a whole segment). A blended stem's mask is
+        the weighted sum of its parts' masks (the iSTFT is linear: the same as blending waveforms);
+        ``parts`` (default: all) limits each stem to the parts over this STFT, its share of the stem.
 
         ``consistent`` (``stems`` are all of the model's): the engine's mixture consistency (the
         residual shared equally) moved into the masks, which is the same operation because the
@@ -131,13 +148,16 @@ class PerStem(SeparationModel):
         one, so the last stem is the mixture minus the others, without an inverse STFT of its own."""
         spec = stft(mix)  # (B, C, F, N), frames-major in memory
         shared: dict = {}
-        picks = [(self.choose[stem], self.parts[self.choose[stem]].sources.index(stem)) for stem in stems]
-        masks_of = {name: self.parts[name].mask_frames(spec, shared, needed=[i for p, i in picks if p == name])
-                    for name in dict.fromkeys(part for part, _ in picks)}
+        picks = [[(part, self.parts[part].sources.index(stem), weight) for part, weight in self.blend[stem].items()
+                  if parts is None or part in parts] for stem in stems]
+        flat = [pick for stem_picks in picks for pick in stem_picks]
+        masks_of = {name: self.parts[name].mask_frames(spec, shared, needed=[i for p, i, _ in flat if p == name])
+                    for name in dict.fromkeys(part for part, _, _ in flat)}
 
         def chosen(frames: slice) -> list[torch.Tensor]:
             part_masks = {name: get(frames) for name, get in masks_of.items()}  # (B, S_part, C or 1, F, n)
-            return [part_masks[part][:, index] for part, index in picks]
+            return [_weighted_sum([(part_masks[part][:, index], weight) for part, index, weight in stem_picks])
+                    for stem_picks in picks]
 
         if not consistent or len(picks) < 2:
             return masked_inverse(spec, mix.shape[-1], stft, chosen, len(picks))
@@ -159,7 +179,7 @@ class PerStem(SeparationModel):
     def _forward_parts(self, mix: torch.Tensor) -> torch.Tensor:
         """Each used part on the mixture, in a fixed order; each stem taken from its part."""
         outputs = {}
-        for name in dict.fromkeys(self.choose.values()):  # each used part runs once, in a fixed order
+        for name in self.used_parts():  # each used part runs once, in a fixed order
             part = self.parts[name]
             x = mix if mix.shape[1] == part.channels else mix.mean(dim=1, keepdim=True).expand(-1, part.channels, -1)
             y = part(x)
@@ -167,8 +187,31 @@ class PerStem(SeparationModel):
                 y = y.expand(-1, -1, mix.shape[1], -1)
             outputs[name] = y
         return torch.stack(
-            [outputs[part][:, self.parts[part].sources.index(stem)] for stem, part in self.choose.items()], dim=1
+            [_weighted_sum([(outputs[part][:, self.parts[part].sources.index(stem)], weight)
+                            for part, weight in self.blend[stem].items()]) for stem in self.choose], dim=1
         )
+
+
+def _blend_weights(stem: str, pick) -> dict[str, float]:
+    """A stem's choice, ``"part"`` or ``{part: weight, ...}`` (a blend), as ``{part: weight}``
+    with the weights scaled to sum to one."""
+    if isinstance(pick, str):
+        return {pick: 1.0}
+    weights = {str(part): float(w) for part, w in dict(pick).items()}
+    if not weights or any(not w > 0 for w in weights.values()):
+        raise ValueError(f"stem {stem!r}: a blend needs parts with positive weights, got {dict(pick)}")
+    total = sum(weights.values())
+    return {part: w / total for part, w in weights.items()}
+
+
+def _weighted_sum(terms: list[tuple[torch.Tensor, float]]) -> torch.Tensor:
+    """``sum(w * x)``; a single part with weight one is passed through untouched (same numbers)."""
+    if len(terms) == 1 and terms[0][1] == 1.0:
+        return terms[0][0]
+    out = terms[0][0] * terms[0][1]
+    for x, w in terms[1:]:
+        out = out + x * w
+    return out
 
 
 def compose(parts: Mapping[str, SeparationModel], choose: Mapping[str, str], **options) -> PerStem:
