@@ -68,9 +68,43 @@ class DataSourceConfig:
 
 
 @dataclass
+class UnlabelledConfig:
+    """Semi-supervised mixture invariant training on recordings without stems (docs/training.md)."""
+
+    root: str  # a folder of audio files (searched recursively)
+    weight: float = 0.3  # loss = supervised + weight * MixIT
+    batch_size: int = 4  # mixtures of mixtures per step, each the sum of two unlabelled chunks
+    tau_db: float = -30.0  # MixIT's SNR threshold: no item counts beyond -tau_db dB
+    floor_db: float = -60.0  # power floor that keeps silent chunks finite, as in the sdr loss
+    gain_db: float = 0.0  # each chunk of a pair is attenuated by a random 0 .. gain_db dB
+    silence_db: float = -40.0  # redraw chunks quieter than this (RMS dBFS)
+    cache_dir: str | None = None  # decoded audio (float16 .npy); default ~/.cache/stemkit/unlabelled
+
+    def validate(self, where: str) -> None:
+        from ..losses.mixit import check_mixit_args
+
+        if not self.root:
+            raise ConfigError(f"{where}.root: a folder of audio files is required")
+        if not self.weight > 0:
+            raise ConfigError(f"{where}.weight: must be > 0 (leave data.unlabelled out to train without it), "
+                              f"got {self.weight}")
+        if self.batch_size < 1:
+            raise ConfigError(f"{where}.batch_size: must be >= 1, got {self.batch_size}")
+        try:
+            check_mixit_args(self.tau_db, self.floor_db)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}.{exc}") from None
+        if not 0 <= self.gain_db <= 60:
+            raise ConfigError(f"{where}.gain_db: must be in [0, 60] dB, got {self.gain_db}")
+        if not -120 <= self.silence_db <= 0:
+            raise ConfigError(f"{where}.silence_db: must be in [-120, 0] dBFS, got {self.silence_db}")
+
+
+@dataclass
 class DataConfig:
     train: DataSourceConfig
     valid: DataSourceConfig | None = None
+    unlabelled: UnlabelledConfig | None = None  # mixture invariant training on recordings without stems
 
 
 @dataclass

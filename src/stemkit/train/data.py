@@ -50,6 +50,22 @@ def select_tracks(src: DataSourceConfig, sources, where: str) -> list:
     return tracks
 
 
+def build_unlabelled(cfg: TrainConfig, model, segment: int, *, seed: int, quiet: bool = False):
+    """``data.unlabelled``'s recordings, decoded (or read from the cache) at the model's rate and channels."""
+    from ..data.loader_unlabelled import UnlabelledChunks
+
+    u = cfg.data.unlabelled
+    if cfg.mixture_minus:
+        raise ConfigError("data.unlabelled: not with mixture_minus (unlabelled mixtures cannot have stems taken off)")
+    if len(cfg.sources) < 2:
+        raise ConfigError(f"data.unlabelled: mixture invariant training needs a model with 2 or more outputs, "
+                          f"sources has {len(cfg.sources)}")
+    chunks = UnlabelledChunks(u.root, sample_rate=model.sample_rate, channels=model.channels, segment=segment,
+                              seed=seed, silence_db=u.silence_db, cache_dir=u.cache_dir, quiet=quiet,
+                              where="data.unlabelled.root")
+    return chunks.prepare()
+
+
 class _Resampled(IterableDataset):
     """Resample a 44.1 kHz ``(mix (C, T), stems (S, C, T))`` stream to the model's rate."""
 

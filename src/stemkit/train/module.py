@@ -3,6 +3,8 @@
 Training step: ``(mix (B, C, T), stems (B, S, C, T))`` -> optional augmentation on the stems (the
 mixture is re-summed so it stays consistent) -> the loss on the tensors it asks for (waveforms from
 ``model(mix)``, or the model's native ``training_outputs``/``training_targets``) + L1/L2 penalties.
+With ``data.unlabelled`` (semi-supervised MixIT), ``weight * mixit_loss`` on the waveform outputs
+for mixtures of two unlabelled chunks is added; the step's pairs are a function of the step.
 
 Validation step: one whole held-out track, separated by :func:`stemkit.engine.separate_tensor`
 exactly as ``stemkit separate`` does, scored with the MDX SDR per source; logged as ``val/sdr`` (mean
@@ -40,10 +42,13 @@ class SeparationTask(pl.LightningModule):
     """Trains ``model`` with ``loss`` at learning rate ``lr`` (the refine stage passes ``use_schedule=False``)."""
 
     def __init__(
-        self, model: SeparationModel, loss: Loss, cfg: TrainConfig, *, lr: float, max_steps: int, use_schedule: bool = True
+        self, model: SeparationModel, loss: Loss, cfg: TrainConfig, *, lr: float, max_steps: int, use_schedule: bool = True,
+        unlabelled=None,
     ):
         super().__init__()
         self.model, self.loss, self.cfg = model, loss, cfg
+        #: :class:`stemkit.data.loader_unlabelled.UnlabelledChunks` for the MixIT term (None: off)
+        self.unlabelled = unlabelled
         self.lr, self.max_steps, self.use_schedule = lr, max_steps, use_schedule
         self.inputs = cfg.loss.inputs or loss.inputs
         from ..data.augment import build_augment
@@ -116,15 +121,30 @@ class SeparationTask(pl.LightningModule):
             stems, mix = augmented[:, :-1], augmented.sum(dim=1)
         return fit_channels(mix.float(), self.model.channels, dim=1), stems
 
+    def mixit_term(self) -> torch.Tensor:
+        """MixIT loss of this step's mixtures of unlabelled pairs, through the waveform outputs."""
+        from ..losses.mixit import mixit_loss
+
+        u = self.cfg.data.unlabelled
+        rank, world = self.global_rank, self.trainer.world_size
+        pairs = self.unlabelled.batch(self.global_step, u.batch_size, rank=rank, world=world, gain_db=u.gain_db)
+        pairs = pairs.to(self.device)  # (B, 2, C, T) at the model's rate and channels
+        return mixit_loss(self.model(pairs.sum(dim=1)), pairs, tau_db=u.tau_db, floor_db=u.floor_db)
+
     def training_step(self, batch, batch_idx):
         mix, stems = self._prepare(*batch)
         loss = self.compute_loss(mix, stems)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"training diverged: the loss is {loss.item()} at step {self.global_step}; lower optimizer.lr "
-                "or set grad_clip and start a new run (or --resume from the last finite checkpoint)"
-            )
+        mixit = self.mixit_term() if self.unlabelled is not None else None
+        for value in (loss, mixit):
+            if value is not None and not torch.isfinite(value):
+                raise TrainingDiverged(
+                    f"training diverged: the loss is {value.item()} at step {self.global_step}; lower optimizer.lr "
+                    "or set grad_clip and start a new run (or --resume from the last finite checkpoint)"
+                )
         self.log("train/loss", loss, prog_bar=True, batch_size=mix.shape[0])
+        if mixit is not None:
+            self.log("train/mixit", mixit, prog_bar=True, batch_size=self.cfg.data.unlabelled.batch_size)
+            loss = loss + self.cfg.data.unlabelled.weight * mixit
         penalty = self.penalty()
         if penalty is not None:
             self.log("train/penalty", penalty, batch_size=mix.shape[0])

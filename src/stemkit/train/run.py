@@ -165,7 +165,7 @@ class TrainingRun:
 
         from ..losses import build_loss
 
-        from .data import select_tracks
+        from .data import build_unlabelled, select_tracks
         from .module import SeparationTask
 
         _quiet_lightning(self.opts.quiet)
@@ -181,6 +181,11 @@ class TrainingRun:
         for where, src in (("data.train", cfg.data.train), ("data.valid", cfg.data.valid)):
             if src is not None and src.type != "synth":
                 select_tracks(src, cfg.loaded_sources, where)
+        self.unlabelled = None
+        if cfg.data.unlabelled is not None:  # decoded (or found in the cache) before the run folder exists
+            self.unlabelled = build_unlabelled(cfg, self.model, self.segment, seed=cfg.seed, quiet=self.opts.quiet)
+            self.say(f"unlabelled: {len(self.unlabelled.files)} files, {self.unlabelled.seconds / 60:.1f} min "
+                     f"under {cfg.data.unlabelled.root} (MixIT weight {cfg.data.unlabelled.weight:g})")
         self.dir.mkdir(parents=True, exist_ok=True)
         if launch_rank(self.opts.devices) == 0:
             atomic_write_text(self.dir / "config.yaml", dump_yaml(cfg))
@@ -241,8 +246,9 @@ class TrainingRun:
         self.folders = ModelFolders(self.dir, monitor=self.monitor, describe=self._sidecar,
                                     best_score=self._best_so_far())
         trainer = self.trainer = self._trainer(stage, ckpt_dir, rows)
+        unlabelled = self.unlabelled.reseeded(stage.seed) if self.unlabelled is not None else None
         task = SeparationTask(self.model, self.loss, cfg, lr=stage.lr, max_steps=stage.max_steps,
-                              use_schedule=stage.name == "main")
+                              use_schedule=stage.name == "main", unlabelled=unlabelled)
         self.say(f"stage {stage.name}: {'resuming from ' + str(resume_from) if resuming else 'starting'} "
                  f"(max_steps {stage.max_steps}, batch {stage.batch_size}, lr {stage.lr:g})")
         trainer.fit(task, datamodule=data, ckpt_path=str(resume_from) if resuming else None)
@@ -367,6 +373,7 @@ class TrainingRun:
             "data": {
                 "train": _describe_data(cfg.data.train),
                 "valid": _describe_data(cfg.data.valid) if cfg.data.valid else None,
+                **({"unlabelled": _describe_unlabelled(cfg.data.unlabelled)} if cfg.data.unlabelled else {}),
                 "sources": list(cfg.sources),
                 "mixture_minus": list(cfg.mixture_minus),
                 "segment_samples": self.segment,
@@ -403,6 +410,10 @@ def _describe_data(src) -> dict:
     if src.type == "synth":
         out["corpus"] = src.corpus
     return out
+
+
+def _describe_unlabelled(u) -> dict:
+    return {"root": u.root, "loss": "mixit", "weight": u.weight, "batch_size": u.batch_size, "tau_db": u.tau_db}
 
 
 def _read_metrics(path: Path) -> list[dict]:
