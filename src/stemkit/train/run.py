@@ -183,7 +183,8 @@ class TrainingRun:
                 select_tracks(src, cfg.loaded_sources, where)
         self.unlabelled = None
         if cfg.data.unlabelled is not None:  # decoded (or found in the cache) before the run folder exists
-            self.unlabelled = build_unlabelled(cfg, self.model, self.segment, seed=cfg.seed, quiet=self.opts.quiet)
+            self.unlabelled = build_unlabelled(cfg, self.model, self.segment, seed=cfg.seed,
+                                               quiet=self.opts.quiet)
             self.say(f"unlabelled: {len(self.unlabelled.files)} files, {self.unlabelled.seconds / 60:.1f} min "
                      f"under {cfg.data.unlabelled.root} (MixIT weight {cfg.data.unlabelled.weight:g})")
         self.dir.mkdir(parents=True, exist_ok=True)
