@@ -55,8 +55,9 @@ class PerStem(SeparationModel):
     ``overlap``: the engine's default overlap for this model (None: the largest of the parts').
     """
 
-    def __init__(self, *, parts: Mapping[str, Mapping], choose: Mapping[str, str | Mapping[str, float]], segment: int | None = None,
-                 fused: bool = True, consistent: bool = False, overlap: float | None = None):
+    def __init__(self, *, parts: Mapping[str, Mapping], choose: Mapping[str, str | Mapping[str, float]],
+                 segment: int | None = None, fused: bool = True, consistent: bool = False,
+                 overlap: float | None = None):
         from .registry import build_model
 
         if not parts or not choose:
