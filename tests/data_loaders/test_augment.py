@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from stemkit.data.augment import (ChannelSwap, Compose, PitchShift, RandomGain, RemixAcrossBatch,
-                                  SignFlip, TempoChange, TimeShift, build_augment)
+                                  SignFlip, StemEQ, TempoChange, TimeShift, build_augment)
 from stemkit.errors import ConfigError
 
 
@@ -119,3 +119,38 @@ def test_tempo_change_keeps_pitch_and_moves_the_end_of_a_note():
     loud = (out[0, 0, 0].abs() > 0.1).nonzero().flatten()
     ratio = float(loud[-1]) / (sr // 2)  # new end / old end = 1 / speed
     assert 1 / 1.3 - 0.03 < ratio < 1 / 0.7 + 0.03 and abs(ratio - 1.0) > 0.01
+
+
+def _band_db(x, lo, hi, sr=44100):
+    spec = torch.fft.rfft(x, dim=-1).abs() ** 2
+    f = torch.fft.rfftfreq(x.shape[-1], 1 / sr)
+    return 10 * torch.log10(spec[..., (f >= lo) & (f < hi)].mean(-1))
+
+
+def test_stem_eq_reshapes_each_stem_within_its_gain_range():
+    sr, n = 44100, 44100
+    noise = torch.randn(3, 4, 2, n, generator=torch.Generator().manual_seed(0))
+    out = StemEQ(max_db=9, seed=3)(noise)
+    assert out.shape == noise.shape
+    # per stem, the level change in bands spread over the spectrum: different stems, different curves
+    bands = [(50, 150), (400, 800), (1500, 3000), (6000, 12000), (15000, 20000)]
+    change = torch.stack([_band_db(out, lo, hi) - _band_db(noise, lo, hi) for lo, hi in bands], -1)
+    assert change.abs().max() < 3 * 9 + 1  # at most the shelves and two peaks, all at +-9 dB, stacked
+    assert change.std(-1).mean() > 1.0  # the spectral balance moved, not just the level
+    assert change[:, 0, 0].sub(change[:, 1, 0]).abs().max() > 0.5  # each stem its own EQ
+    assert torch.allclose(change[..., 0, :], change[..., 1, :], atol=0.3)  # both channels alike
+    assert torch.equal(StemEQ(max_db=0)(noise), noise)
+    assert torch.equal(StemEQ(p=0.0)(noise), noise)
+
+
+def test_stem_eq_leaves_the_mixture_the_sum_of_its_parts():
+    from stemkit.data.datasets import augment_chunk
+
+    stems = torch.randn(4, 2, 8000, generator=torch.Generator().manual_seed(1))
+    mix = stems.sum(0) + 0.1 * torch.randn(2, 8000)  # a residual (sources not asked for)
+    new_mix, new_stems = augment_chunk(build_augment([{"name": "eq", "max_db": 6}], seed=0), mix, stems)
+    assert not torch.allclose(new_stems, stems)
+    residual = new_mix - new_stems.sum(0)
+    assert 0.01 < residual.pow(2).mean() < 0.1  # the residual was filtered too, not dropped
+    with pytest.raises(ConfigError, match="max_db"):
+        build_augment([{"name": "eq", "max_db": -1}])

@@ -10,6 +10,8 @@ Every module draws its randomness from a ``torch.Generator``: the one passed to 
 - :class:`ChannelSwap`: swap left and right of a stem with probability ``p``.
 - :class:`SignFlip`: multiply a stem by -1 with probability ``p``.
 - :class:`TimeShift`: circularly shift each stem by up to ``max_samples`` samples.
+- :class:`StemEQ`: a random equaliser per stem (shelves and peaks, zero phase), so the same
+  recorded stems come with other spectral balances (the realism chain's EQ, on real stems).
 - :class:`PitchShift`, :class:`TempoChange` (librosa; slow, off unless configured).
 - :class:`Compose` and :func:`build_augment` from config dicts such as
   ``[{"name": "gain", "min_db": -6, "max_db": 6}, {"name": "channel_swap"}]``.
@@ -146,6 +148,52 @@ class TimeShift(Augmentation):
         return out
 
 
+#: Frequencies at which :class:`StemEQ` evaluates a response (10.8 Hz apart at 44.1 kHz; the
+#: narrowest peak, Q 3 at 200 Hz, is 67 Hz wide).
+EQ_GRID = 2049
+
+
+class StemEQ(Augmentation):
+    """Filter each stem of each item, with probability ``p``, through a random EQ: a low shelf
+    (80-300 Hz), a high shelf (3-10 kHz) and one or two peaks (200 Hz-6 kHz), gains uniform in
+    ``[-max_db, max_db]`` (:func:`stemkit.data.mixing.filters.random_eq`).
+
+    Applied as the EQ's magnitude response on the chunk's spectrum (zero phase, one FFT pair per
+    batch): a mix engineer's EQ moves a stem's spectral balance, and a masking model should not
+    learn one song's balance as the instrument's. The residual (last "stem" of a chunk) is filtered
+    like any stem, so the re-summed mixture is exactly the sum of the filtered parts.
+    """
+
+    def __init__(self, max_db: float = 6.0, p: float = 1.0, sample_rate: int = 44100,
+                 seed: int | None = None):
+        super().__init__(seed)
+        if max_db < 0:
+            raise ConfigError(f"StemEQ: max_db must be >= 0, got {max_db}")
+        self.max_db, self.p, self.sample_rate = float(max_db), float(p), int(sample_rate)
+
+    def forward(self, stems: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        from .mixing.filters import eq_response, random_eq
+
+        self._check(stems)
+        batch, sources, _, length = stems.shape
+        gen = self._gen(generator)
+        chosen = (torch.rand(batch, sources, generator=gen) < self.p).tolist()
+        if self.max_db == 0 or not any(map(any, chosen)):
+            return stems
+        rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=gen)))
+        freqs = np.fft.rfftfreq(length, 1.0 / self.sample_rate)
+        # the responses are smooth: evaluated on a coarse grid, interpolated to the FFT's bins
+        grid = np.linspace(0.0, self.sample_rate / 2, EQ_GRID)
+        gains = np.ones((batch, sources, 1, len(freqs)), np.float32)
+        for b in range(batch):
+            for s in range(sources):
+                if chosen[b][s]:
+                    bands = random_eq(rng, (-self.max_db, self.max_db))
+                    gains[b, s, 0] = np.interp(freqs, grid, np.abs(eq_response(bands, grid, self.sample_rate)))
+        spectrum = torch.fft.rfft(stems.float(), dim=-1) * torch.from_numpy(gains)
+        return torch.fft.irfft(spectrum, n=length, dim=-1).to(stems.dtype)
+
+
 class _PerItemLibrosa(Augmentation):
     """Shared frame for the librosa-based effects: one random amount per item, all its stems."""
 
@@ -244,6 +292,7 @@ AUGMENTATIONS: dict[str, type] = {
     "gain": RandomGain,
     "channel_swap": ChannelSwap,
     "sign_flip": SignFlip,
+    "eq": StemEQ,
     "time_shift": TimeShift,
     "pitch_shift": PitchShift,
     "tempo": TempoChange,
