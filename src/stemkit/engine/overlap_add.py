@@ -7,10 +7,9 @@ segment grids offset by random amounts and averages them in the same accumulator
 
 **Parallel segments** (``workers > 1``): the model forwards of consecutive segments run on worker
 threads (torch and numpy release the GIL), each worker at one intra-op thread, while the calling
-thread goes on decoding, blending and writing. At most ``workers + QUEUED_BATCHES`` batches are in
-flight (one queued, so no worker waits for the calling thread); they are blended strictly in segment
-order, so the stems are exactly those of the serial engine at one thread. Memory grows by one
-segment's temporaries per worker and one queued segment, not with the song.
+thread goes on decoding, blending and writing. At most ``workers`` batches are in flight; they are
+blended strictly in segment order, so the stems are exactly those of the serial engine at one
+thread. Memory grows by one segment's temporaries per worker, not with the song.
 
 The bookkeeping (input buffer, segments, blending accumulator) is numpy: single-threaded, so the
 calling thread never starts OpenMP regions whose idle threads would spin on the cores the
@@ -39,11 +38,6 @@ MAX_SHIFT_SECONDS = 0.5
 MAX_AUTO_WORKERS = 4
 #: Environment override of the automatic choice: a number of workers (1 = serial).
 WORKERS_ENV = "STEMKIT_SEGMENT_WORKERS"
-
-#: Batches queued beyond one per worker: a worker that finishes starts the next batch at once
-#: instead of idling while the calling thread blends, writes and decodes (measured: 10-20 % less
-#: wall time on 2 cores for the default, about 30 MB more peak RSS).
-QUEUED_BATCHES = 1
 
 _POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
@@ -207,7 +201,7 @@ class OverlapAdd:
                 future = self._pool.submit(self._forward, batch) if self._pool else _done(self._forward(batch))
                 self._inflight.append((ready, future))
                 self._trim_input()
-                if self._pool is not None and len(self._inflight) < self.workers + QUEUED_BATCHES:
+                if len(self._inflight) < self.workers:
                     continue  # start the next batch before waiting for this one
             elif not self._inflight or (not final and not self._inflight[0][1].done()):
                 break  # nothing to start, nothing finished: wait for more input in the caller
