@@ -13,6 +13,21 @@ const browser = await chromium.launch({
          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const report = {};
+
+// Gradio wires its upload handler after the page's load event; on a loaded machine a file set too
+// early is dropped without a word. Set it again until the component shows the file's name.
+async function upload(page, fileInput, file) {
+  const shown = page.locator('#upload').getByText(path.basename(file));
+  for (let attempt = 1; ; attempt++) {
+    await fileInput.setInputFiles(file);
+    try {
+      await shown.waitFor({ timeout: 30000 });
+      return;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+    }
+  }
+}
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   // Every request that leaves the server (fonts, analytics, CDNs) is recorded: there should be none.
@@ -28,8 +43,7 @@ try {
   // 1. A file that only claims to be audio is refused with the server's message.
   const fake = path.join(outDir, 'fake.wav');
   fs.writeFileSync(fake, '<html>not audio</html>');
-  await fileInput.setInputFiles(fake);
-  await page.locator('#upload').getByText('fake.wav').waitFor({ timeout: 90000 });
+  await upload(page, fileInput, fake);
   await page.click('#separate');
   const toast = page.getByText(/not a WAV file/).first();
   await toast.waitFor({ timeout: 90000 });
@@ -38,8 +52,7 @@ try {
   await page.locator('#upload button[aria-label="Clear"]').first().click();
 
   // 2. A real song: wait for every stem's player and picture.
-  await fileInput.setInputFiles(song);
-  await page.locator('#upload').getByText(path.basename(song)).waitFor({ timeout: 90000 });
+  await upload(page, fileInput, song);
   const started = Date.now();
   await page.click('#separate');
   await page.locator('#picture-0 img').waitFor({ timeout: 120000 });
