@@ -14,8 +14,8 @@ const browser = await chromium.launch({
 });
 const report = {};
 
-// Gradio wires its upload handler after the page's load event; on a loaded machine a file set too
-// early is dropped without a word. Set it again until the component shows the file's name.
+// On a loaded machine the upload component once never showed a file set right after the page
+// loaded (90 s; likely set before Gradio's handler was ready). Set it again until its name shows.
 async function upload(page, fileInput, file) {
   const shown = page.locator('#upload').getByText(path.basename(file));
   for (let attempt = 1; ; attempt++) {
