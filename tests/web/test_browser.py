@@ -40,10 +40,11 @@ def test_separate_in_headless_chromium(server, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     proc = subprocess.run(["node", str(E2E / "separate_in_browser.mjs"), server.url, str(song), str(out)],
-                          cwd=E2E, capture_output=True, text=True, timeout=240,
+                          cwd=E2E, capture_output=True, text=True, timeout=480,
                           env={**os.environ, "CHROMIUM": CHROMIUM})
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"page ready after {report['page_ready_seconds']:.1f} s", *report["page_log"], sep="\n")  # with -s
 
     assert report["external_requests"] == []  # the page loads nothing from the internet
     assert report["error_message"].startswith("fake.wav: not a WAV file")

@@ -14,22 +14,39 @@ const browser = await chromium.launch({
 });
 const report = {};
 
-// On a loaded machine the upload component once never showed a file set right after the page
-// loaded (90 s; likely set before Gradio's handler was ready). Set it again until its name shows.
+// Set a file on the upload component and wait until its name shows. On a loaded machine a file set
+// before Gradio's handler is ready is lost and the input stays empty: set it again then. Once the
+// component has taken the file its input is gone (it uploads, then shows the name): only wait.
 async function upload(page, fileInput, file) {
   const shown = page.locator('#upload').getByText(path.basename(file));
-  for (let attempt = 1; ; attempt++) {
-    await fileInput.setInputFiles(file);
+  const started = Date.now();
+  for (;;) {
+    if (await fileInput.count() > 0) await fileInput.setInputFiles(file);
     try {
-      await shown.waitFor({ timeout: 30000 });
+      await shown.waitFor({ timeout: 15000 });
       return;
     } catch (err) {
-      if (attempt >= 4) throw err;
+      if (Date.now() - started > 180000) {
+        pageLog.push(`#upload after 180 s: ${await page.locator('#upload').innerHTML()}`);
+        throw err;
+      }
+      pageLog.push(`${path.basename(file)} not shown after ${(Date.now() - started) / 1000} s`);
     }
   }
 }
+
+// What the page said and which requests failed, printed to stderr if a step fails.
+const pageLog = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const t0 = Date.now();
+  const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  page.on('console', (m) => pageLog.push(`${stamp()} console.${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => pageLog.push(`${stamp()} page error: ${e.message}`));
+  page.on('requestfailed', (r) => {  // aborted streams and media preloads are routine
+    const why = r.failure()?.errorText;
+    if (why !== 'net::ERR_ABORTED') pageLog.push(`${stamp()} request failed: ${r.url()} ${why}`);
+  });
   // Every request that leaves the server (fonts, analytics, CDNs) is recorded: there should be none.
   report.external_requests = [];
   const own = new URL(url).host;
@@ -39,6 +56,8 @@ try {
   });
   await page.goto(url);
   const fileInput = page.locator('#upload input[type=file]');
+  await fileInput.waitFor({ state: 'attached', timeout: 120000 });
+  report.page_ready_seconds = (Date.now() - t0) / 1000;
 
   // 1. A file that only claims to be audio is refused with the server's message.
   const fake = path.join(outDir, 'fake.wav');
@@ -85,7 +104,11 @@ try {
   await page.mouse.move(0, 0);
   report.screenshot = path.join(outDir, 'web.png');
   await page.screenshot({ path: report.screenshot, fullPage: true });
+} catch (err) {
+  console.error(pageLog.join('\n'));
+  throw err;
 } finally {
   await browser.close();
 }
+report.page_log = pageLog;
 console.log(JSON.stringify(report));
