@@ -16,21 +16,32 @@ const report = {};
 
 // Set a file on the upload component and wait until its name shows. On a loaded machine a file set
 // before Gradio's handler is ready is lost and the input stays empty: set it again then. Once the
-// component has taken the file its input is gone (it uploads, then shows the name): only wait.
+// component has taken the file its input is gone (it uploads, then shows the name): wait, and if the
+// upload has not finished after a minute, reload the page as a user would (logged in page_log).
 async function upload(page, fileInput, file) {
   const shown = page.locator('#upload').getByText(path.basename(file));
   const started = Date.now();
+  let taken = Date.now();
   for (;;) {
-    if (await fileInput.count() > 0) await fileInput.setInputFiles(file);
+    if (await fileInput.count() > 0) {
+      await fileInput.setInputFiles(file);
+      taken = Date.now();
+    }
     try {
       await shown.waitFor({ timeout: 15000 });
       return;
     } catch (err) {
-      if (Date.now() - started > 180000) {
-        pageLog.push(`#upload after 180 s: ${await page.locator('#upload').innerHTML()}`);
+      const waited = (Date.now() - started) / 1000;
+      pageLog.push(`${path.basename(file)} not shown after ${waited} s`);
+      if (waited > 240) {
+        pageLog.push(`#upload: ${await page.locator('#upload').innerHTML()}`);
         throw err;
       }
-      pageLog.push(`${path.basename(file)} not shown after ${(Date.now() - started) / 1000} s`);
+      if (Date.now() - taken > 60000) {
+        pageLog.push(`reloading the page: ${await page.locator('#upload').innerText()}`);
+        await page.reload();
+        await fileInput.waitFor({ state: 'attached', timeout: 60000 });
+      }
     }
   }
 }
